@@ -1,0 +1,63 @@
+import type { Connection, ConnectionHandlers, WakeReason } from './types'
+
+type Callback<T = unknown> = (result: T) => void
+
+/** The SocketTask shape shared by wx, uni, my, tt, qq, swan and Taro. @internal */
+export interface SocketTaskLike {
+  send(options: { data: string | ArrayBuffer; fail?: Callback }): unknown
+  close(options: { code?: number; reason?: string; fail?: Callback }): unknown
+  onOpen(callback: Callback): void
+  onMessage(callback: Callback<{ data: unknown }>): void
+  onClose(callback: Callback<{ code?: number; reason?: string } | undefined>): void
+  onError(callback: Callback<{ errMsg?: string } | undefined>): void
+}
+
+/** The app-level events of a mini-program API object (`wx`, `my`, ...). @internal */
+export interface LifecycleApi {
+  onAppShow?(callback: Callback): void
+  offAppShow?(callback: Callback): void
+  onNetworkStatusChange?(callback: Callback<{ isConnected: boolean }>): void
+  offNetworkStatusChange?(callback: Callback<{ isConnected: boolean }>): void
+}
+
+const ignore = () => {}
+
+/**
+ * Wraps a SocketTask. Exactly one handler is registered per event: some runtimes (Taro H5 and
+ * other wx shims) keep only the last one, so fanning out is the client's job.
+ * @internal
+ */
+export function taskConnection(task: SocketTaskLike, handlers: ConnectionHandlers): Connection {
+  const fail = (result: unknown) => handlers.error(errorMessage(result))
+  task.onOpen(() => handlers.open())
+  task.onMessage((result) => handlers.message(result && result.data))
+  task.onClose((result) => handlers.close(result && result.code, result && result.reason))
+  task.onError((result) => handlers.error(errorMessage(result)))
+  return {
+    send: (data) => task.send({ data, fail }),
+    close: (code, reason) => task.close({ code, reason, fail: ignore }),
+  }
+}
+
+/** @internal */
+export function errorMessage(result: unknown): string {
+  return String((result && (result as { errMsg?: unknown }).errMsg) || 'socket error')
+}
+
+/**
+ * Listens for app-show and network-regained on a mini-program API object; the off* functions
+ * are missing on old base libraries, so teardown skips what is not there.
+ * @internal
+ */
+export function watchLifecycle(api: LifecycleApi, wake: (reason: WakeReason) => void): () => void {
+  const onShow = () => wake('foreground')
+  const onNetwork = (result: { isConnected: boolean }) => {
+    if (result && result.isConnected) wake('online')
+  }
+  if (api.onAppShow) api.onAppShow(onShow)
+  if (api.onNetworkStatusChange) api.onNetworkStatusChange(onNetwork)
+  return () => {
+    if (api.offAppShow) api.offAppShow(onShow)
+    if (api.offNetworkStatusChange) api.offNetworkStatusChange(onNetwork)
+  }
+}

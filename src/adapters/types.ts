@@ -1,0 +1,32 @@
+/** Callbacks an adapter calls for the one socket it opened. */
+export interface ConnectionHandlers {
+  open(): void
+  /** Text as a string; binary as an ArrayBuffer. */
+  message(data: unknown): void
+  /** `code` 1006 and an empty reason stand in for what the runtime leaves out. */
+  close(code: number | undefined, reason: string | undefined): void
+  error(message: string): void
+}
+
+/** One socket, as the client sees it. */
+export interface Connection {
+  send(data: string | ArrayBuffer): void
+  close(code: number, reason: string): void
+}
+
+/** Why the runtime thinks it is a good moment to check the connection. */
+export type WakeReason = 'online' | 'foreground'
+
+/**
+ * Turns one runtime's socket API into what the client needs. Adapters for wx, uni, my, tt, qq,
+ * swan, Taro and WebSocket ship with the SDK; write your own for anything else.
+ */
+export interface Adapter {
+  /** Opens a socket. May throw; may call `handlers` at any time after returning. */
+  connect(url: string, handlers: ConnectionHandlers): Connection
+  /**
+   * Calls `wake` when the network comes back or the app returns to the foreground.
+   * Returns the function that removes every listener it added.
+   */
+  watch?(wake: (reason: WakeReason) => void): () => void
+}

@@ -1,0 +1,28 @@
+import type { Adapter } from './types'
+import { taskConnection, watchLifecycle, type LifecycleApi, type SocketTaskLike } from './task'
+
+interface UniApi extends LifecycleApi {
+  connectSocket(options: { url: string; complete: () => void }): SocketTaskLike
+}
+declare const uni: UniApi
+
+/**
+ * uni-app. Every API is called as a literal `uni.xxx(...)`: uni-app's H5 build rewrites those
+ * calls into imports and leaves `window.uni` empty, so a dynamic lookup would find nothing.
+ * `complete` is always passed, or `uni.connectSocket` returns a Promise instead of the task.
+ */
+export function uniAdapter(): Adapter {
+  return {
+    connect: (url, handlers) => taskConnection(uni.connectSocket({ url, complete() {} }), handlers),
+    watch: (wake) =>
+      watchLifecycle(
+        {
+          onAppShow: (callback) => uni.onAppShow && uni.onAppShow(callback),
+          offAppShow: (callback) => uni.offAppShow && uni.offAppShow(callback),
+          onNetworkStatusChange: (callback) => uni.onNetworkStatusChange && uni.onNetworkStatusChange(callback),
+          offNetworkStatusChange: (callback) => uni.offNetworkStatusChange && uni.offNetworkStatusChange(callback),
+        },
+        wake,
+      ),
+  }
+}

@@ -1,0 +1,66 @@
+import type { Adapter, WakeReason } from './types'
+
+/** The part of the standard WebSocket the adapter uses (browsers, the `ws` package, undici). */
+export interface WebSocketLike {
+  binaryType: string
+  onopen: ((event: unknown) => void) | null
+  onmessage: ((event: { data: unknown }) => void) | null
+  onclose: ((event: { code: number; reason: string }) => void) | null
+  onerror: ((event: unknown) => void) | null
+  send(data: string | ArrayBuffer): void
+  close(code?: number, reason?: string): void
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike
+
+interface EventSource {
+  addEventListener(type: string, listener: () => void): void
+  removeEventListener(type: string, listener: () => void): void
+}
+declare const window: EventSource | undefined
+declare const document: (EventSource & { visibilityState: string }) | undefined
+
+/**
+ * Adapter over a WebSocket constructor: the browser's `WebSocket`, or `WebSocket` from the `ws`
+ * package in Node. Network regained (`online`) and the page becoming visible wake the client.
+ */
+export function web(WebSocketClass: WebSocketConstructor): Adapter {
+  return {
+    connect(url, handlers) {
+      const socket = new WebSocketClass(url)
+      socket.binaryType = 'arraybuffer'
+      socket.onopen = () => handlers.open()
+      socket.onmessage = (event) => handlers.message(event.data)
+      socket.onclose = (event) => handlers.close(event.code, event.reason)
+      socket.onerror = () => handlers.error('socket error')
+      return {
+        send(data) {
+          try {
+            socket.send(data)
+          } catch (error) {
+            handlers.error(String(error))
+          }
+        },
+        close(code, reason) {
+          try {
+            socket.close(code, reason)
+          } catch {
+            // Already closing, or a code this implementation refuses: the socket goes either way.
+          }
+        },
+      }
+    },
+    watch(wake: (reason: WakeReason) => void) {
+      const onOnline = () => wake('online')
+      const onVisibility = () => {
+        if (document && document.visibilityState === 'visible') wake('foreground')
+      }
+      if (typeof window !== 'undefined' && window) window.addEventListener('online', onOnline)
+      if (typeof document !== 'undefined' && document) document.addEventListener('visibilitychange', onVisibility)
+      return () => {
+        if (typeof window !== 'undefined' && window) window.removeEventListener('online', onOnline)
+        if (typeof document !== 'undefined' && document) document.removeEventListener('visibilitychange', onVisibility)
+      }
+    },
+  }
+}

@@ -1,0 +1,57 @@
+/** Base class of every error the SDK rejects or throws with. */
+export class MpSocketError extends Error {
+  declare cause?: unknown
+
+  constructor(message: string, cause?: unknown) {
+    super(message)
+    // Minifiers rename classes, so the name is spelled out rather than read from the constructor.
+    this.name = 'MpSocketError'
+    if (cause !== undefined) this.cause = cause
+  }
+}
+
+/** A request got no reply in time, or a connection did not open in time. */
+export class TimeoutError extends MpSocketError {
+  constructor(
+    /** The request's event (`'connect'` for an opening handshake). */
+    readonly event: string,
+    /** The limit that ran out, in milliseconds. */
+    readonly timeout: number,
+  ) {
+    super(`${event} timed out after ${timeout} ms`)
+    this.name = 'TimeoutError'
+  }
+}
+
+/** The connection closed, or was dropped, while the request was waiting for its reply. */
+export class ClosedError extends MpSocketError {
+  constructor(
+    /** The WebSocket close code (1006 when the runtime gave none). */
+    readonly code: number,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(`closed ${code} ${reason}`, cause)
+    this.name = 'ClosedError'
+  }
+}
+
+/** The server answered with an error: `code` is its `error` number, `body` what it sent with it. */
+export class ServerError extends MpSocketError {
+  constructor(
+    readonly event: string,
+    readonly code: unknown,
+    readonly body: unknown,
+  ) {
+    super(`${event} failed on the server: ${code}`)
+    this.name = 'ServerError'
+  }
+}
+
+/** The client cannot take the call: it is closed, or offline with the queue full or turned off. */
+export class OfflineError extends MpSocketError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'OfflineError'
+  }
+}

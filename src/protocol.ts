@@ -1,0 +1,76 @@
+/** What a runtime hands over from the socket: text or binary. */
+export type Frame = string | ArrayBuffer
+
+/** One decoded incoming frame. */
+export type Incoming =
+  /** The answer to a request sent with `encodeRequest(id, ...)`. */
+  | { kind: 'reply'; id: string | number; ok: boolean; body: unknown; code?: unknown }
+  /** A message pushed by the server: every handler of `event` gets `message`. */
+  | { kind: 'push'; event: string; message: unknown }
+  /** A liveness check from the server, answered at once with `encodePong(id)`. */
+  | { kind: 'ping'; id: unknown }
+
+/**
+ * The wire format: how requests, one-way messages, pongs and login are written, and how incoming
+ * frames are read. The default, {@link jsonProtocol}, is the format of the Laravel/Swoole server the
+ * SDK grew from; pass your own to talk to another backend. See docs/protocol.md.
+ */
+export interface Protocol {
+  /**
+   * Reads one incoming frame. Return `undefined` for a frame to ignore. Throwing is allowed
+   * (the frame is then ignored and logged in debug mode) but not needed.
+   */
+  decode(frame: Frame): Incoming | undefined
+  /** A request that the server answers with a reply carrying the same `id`. */
+  encodeRequest(id: string, event: string, data: unknown): Frame
+  /** A one-way message: no reply is expected. */
+  encodeSend(event: string, data: unknown): Frame
+  /** The answer to a server ping, carrying its id exactly as received. */
+  encodePong(id: unknown): Frame
+  /**
+   * Login as a one-way message, for servers that never answer it: the client counts as online
+   * once it is sent. Leave it out to log in with a `login` request that the server answers.
+   */
+  encodeLogin?(payload: unknown): Frame
+}
+
+/**
+ * Parses a text frame (a leading BOM skipped) into a JSON object or array; `undefined` for binary
+ * frames, invalid JSON and JSON scalars. Useful to custom protocols.
+ */
+export function parseJsonObject(frame: Frame): Record<string, unknown> | undefined {
+  try {
+    // A binary frame has no `replace` and lands in the catch like invalid JSON.
+    const value: unknown = JSON.parse((frame as string).replace(/^\ufeff/, ''))
+    if (value && typeof value === 'object') return value as Record<string, unknown>
+  } catch {
+    // Not JSON text: ignored like any other frame we cannot read.
+  }
+  return undefined
+}
+
+/**
+ * The default protocol:
+ * - request `{"event":E,"data":D,"uuid":ID}`, one-way message `{"event":E,"data":D}`;
+ * - reply `{"type":"respon","event":ID,"data":{"error":0,"body":B}}` (`error` other than 0 fails);
+ * - push `{"type":"app","event":E,...}` (handlers get the whole object);
+ * - server ping `{"type":"ping","uuid":X}`, answered `{"event":"response","uuid":X}`;
+ * - login is the request `login`, heartbeat the request `ping`.
+ */
+export const jsonProtocol: Protocol = {
+  decode(frame) {
+    const message = parseJsonObject(frame)
+    if (!message) return undefined
+    const { type, event } = message
+    if (type === 'respon' && event != null) {
+      const data = (message.data || {}) as { error?: unknown; body?: unknown }
+      return { kind: 'reply', id: event as string, ok: data.error === 0, body: data.body, code: data.error }
+    }
+    if (type === 'app' && typeof event === 'string') return { kind: 'push', event, message }
+    if (type === 'ping' && message.uuid !== undefined) return { kind: 'ping', id: message.uuid }
+    return undefined
+  },
+  encodeRequest: (uuid, event, data) => JSON.stringify({ event, data, uuid }),
+  encodeSend: (event, data) => JSON.stringify({ event, data }),
+  encodePong: (uuid) => JSON.stringify({ event: 'response', uuid }),
+}
