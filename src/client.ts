@@ -1,6 +1,6 @@
 import type EventEmitterType from 'eventemitter3'
 import { nanoid } from 'nanoid/non-secure'
-import type { Adapter, Connection, WakeReason } from './adapters/types'
+import type { Adapter, Connection } from './adapters/types'
 import { reconnectDelay } from './backoff'
 import { ClosedError, OfflineError, ServerError, TimeoutError } from './errors'
 import { createHeartbeat } from './heartbeat'
@@ -179,7 +179,7 @@ export function createClient<P extends PushMap, R extends RequestMap>(
     // A protocol with a one-way login (no reply) is online once the login is written.
     const loggedIn = protocol.encodeLogin
       ? Promise.resolve(write(protocol.encodeLogin(payload)))
-      : transmit('login', payload, requestTimeout)
+      : enqueue('login', payload, requestTimeout, true, true)
     loggedIn.then(
       () => current === generation && goOnline(),
       (error: Error) => {
@@ -201,7 +201,7 @@ export function createClient<P extends PushMap, R extends RequestMap>(
   function beat(timeout: number) {
     if (status !== 'online') return
     const current = generation
-    transmit('ping', undefined, timeout).then(undefined, (error: Error) => {
+    enqueue('ping', undefined, timeout, true, true).then(undefined, (error: Error) => {
       if (current !== generation) return
       if (error instanceof TimeoutError) drop(4002, 'ping timeout', error)
       // An error reply means the server no longer knows this socket's user (it restarted, or
@@ -253,22 +253,25 @@ export function createClient<P extends PushMap, R extends RequestMap>(
     if (reconnect) retryTimer = setTimeout(connect, reconnect.maxDelay)
   }
 
-  function wake(reason: WakeReason) {
+  /** The network came back or changed, or the app was shown: try now, or check the connection now. */
+  function wake() {
     if (status === 'idle') {
       running = true
       connect()
-    } else if (status === 'online' && reason === 'foreground' && beats) {
-      // Timers stop in the background and sockets die unseen: probe now, not at the next beat.
+    } else if (status === 'online' && beats) {
+      // Timers stop in the background and a network switch kills sockets unseen: probe now,
+      // not at the next beat.
       beats.now()
     }
   }
+
 
   function receive(data: unknown) {
     let message
     try {
       message = protocol.decode(data as Frame)
-    } catch (error) {
-      return log('ignored frame', error)
+    } catch {
+      // A throwing decoder is treated like a frame it could not read.
     }
     if (!message) return log('ignored frame', data)
     if (message.kind === 'reply') {
@@ -299,6 +302,10 @@ export function createClient<P extends PushMap, R extends RequestMap>(
   }
 
 
+  /**
+   * Makes a request (or with `expectsReply` false a one-way message) and writes it now when online,
+   * or with `direct` (login and heartbeat, which skip the queue) on the socket open now.
+   */
   function enqueue(event: string, data: unknown, timeout: number, expectsReply: boolean, direct: boolean) {
     return new Promise<unknown>((resolve, reject) => {
       assertNotClosed()
@@ -316,10 +323,7 @@ export function createClient<P extends PushMap, R extends RequestMap>(
     })
   }
 
-  /** A request that skips the queue: login and heartbeat, on the socket that is open now. */
-  function transmit(event: string, data: unknown, timeout: number) {
-    return enqueue(event, data, timeout, true, true)
-  }
+
 
   /** Adds a listener that cannot break the client or the listeners after it by throwing. */
   function listen(emitter: EventEmitter, event: string, listener: (...args: never[]) => void, once?: boolean) {
@@ -327,9 +331,7 @@ export function createClient<P extends PushMap, R extends RequestMap>(
     wrapped.original = listener
     if (once) emitter.once(event, wrapped)
     else emitter.on(event, wrapped)
-    return () => {
-      emitter.off(event, wrapped)
-    }
+    return () => void emitter.off(event, wrapped)
   }
 
   return {

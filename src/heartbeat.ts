@@ -6,10 +6,7 @@
 export function createHeartbeat(interval: number, beat: () => void) {
   let timer: ReturnType<typeof setTimeout> | undefined
 
-  const stop = () => {
-    clearTimeout(timer)
-    timer = undefined
-  }
+  const stop = () => clearTimeout(timer)
   const start = () => {
     stop()
     timer = setTimeout(now, interval)

@@ -10,7 +10,7 @@ export { miniProgram } from './adapters/miniprogram'
 export type { MiniProgramApi } from './adapters/miniprogram'
 export { uniAdapter } from './adapters/uni'
 export type { RuntimeName } from './adapters/auto'
-export type { Adapter, Connection, ConnectionHandlers, WakeReason } from './adapters/types'
+export type { Adapter, Connection, ConnectionHandlers } from './adapters/types'
 export type {
   BodyOf,
   DataOf,

@@ -40,7 +40,7 @@ export function createPool() {
     /** Adds a request that rejects with `TimeoutError` unless taken out within `timeout` ms. */
     add(request: Pending, timeout: number) {
       requests.set(request.id, request)
-      if (timeout > 0 && timeout <= LONGEST_TIMER) {
+      if (timeout <= LONGEST_TIMER) {
         request.timer = setTimeout(() => {
           if (take(request.id)) request.reject(new TimeoutError(request.event, timeout))
         }, timeout)

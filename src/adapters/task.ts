@@ -1,4 +1,4 @@
-import type { Connection, ConnectionHandlers, WakeReason } from './types'
+import type { Connection, ConnectionHandlers } from './types'
 
 type Callback<T = unknown> = (result: T) => void
 
@@ -49,10 +49,10 @@ export function errorMessage(result: unknown): string {
  * are missing on old base libraries, so teardown skips what is not there.
  * @internal
  */
-export function watchLifecycle(api: LifecycleApi, wake: (reason: WakeReason) => void): () => void {
-  const onShow = () => wake('foreground')
+export function watchLifecycle(api: LifecycleApi, wake: () => void): () => void {
+  const onShow = () => wake()
   const onNetwork = (result: { isConnected: boolean }) => {
-    if (result && result.isConnected) wake('online')
+    if (result && result.isConnected) wake()
   }
   if (api.onAppShow) api.onAppShow(onShow)
   if (api.onNetworkStatusChange) api.onNetworkStatusChange(onNetwork)

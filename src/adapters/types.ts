@@ -14,9 +14,6 @@ export interface Connection {
   close(code: number, reason: string): void
 }
 
-/** Why the runtime thinks it is a good moment to check the connection. */
-export type WakeReason = 'online' | 'foreground'
-
 /**
  * Turns one runtime's socket API into what the client needs. Adapters for wx, uni, my, tt, qq,
  * swan, Taro and WebSocket ship with the SDK; write your own for anything else.
@@ -25,8 +22,9 @@ export interface Adapter {
   /** Opens a socket. May throw; may call `handlers` at any time after returning. */
   connect(url: string, handlers: ConnectionHandlers): Connection
   /**
-   * Calls `wake` when the network comes back or the app returns to the foreground.
-   * Returns the function that removes every listener it added.
+   * Calls `wake` when the network comes back or changes, or the app returns to the foreground:
+   * moments when the connection is likely dead or worth trying at once. Returns the function that
+   * removes every listener it added.
    */
-  watch?(wake: (reason: WakeReason) => void): () => void
+  watch?(wake: () => void): () => void
 }

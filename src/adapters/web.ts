@@ -1,4 +1,4 @@
-import type { Adapter, WakeReason } from './types'
+import type { Adapter } from './types'
 
 /** The part of the standard WebSocket the adapter uses (browsers, the `ws` package, undici). */
 export interface WebSocketLike {
@@ -50,10 +50,10 @@ export function web(WebSocketClass: WebSocketConstructor): Adapter {
         },
       }
     },
-    watch(wake: (reason: WakeReason) => void) {
-      const onOnline = () => wake('online')
+    watch(wake) {
+      const onOnline = () => wake()
       const onVisibility = () => {
-        if (document && document.visibilityState === 'visible') wake('foreground')
+        if (document && document.visibilityState === 'visible') wake()
       }
       if (typeof window !== 'undefined' && window) window.addEventListener('online', onOnline)
       if (typeof document !== 'undefined' && document) document.addEventListener('visibilitychange', onVisibility)

@@ -1,4 +1,4 @@
-import type { Adapter, ConnectionHandlers, WakeReason } from '../../src/adapters/types'
+import type { Adapter, ConnectionHandlers } from '../../src/adapters/types'
 
 /** One socket opened through the fake adapter, driven by the test as if it were the server. */
 export interface FakeSocket {
@@ -19,7 +19,7 @@ export interface FakeSocket {
 
 export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: boolean } = {}) {
   const sockets: FakeSocket[] = []
-  let wake: ((reason: WakeReason) => void) | undefined
+  let wake: (() => void) | undefined
   let watching = 0
 
   const adapter: Adapter = {
@@ -78,8 +78,8 @@ export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: b
     get watching() {
       return watching
     },
-    wake(reason: WakeReason) {
-      wake?.(reason)
+    wake() {
+      wake?.()
     },
   }
 }
