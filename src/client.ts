@@ -27,14 +27,31 @@ export type RequestMap = object
 
 /** The message type of push `event`. */
 export type PushOf<P, E> = E extends keyof P ? P[E] : never
+// `any` entries (the untyped default) stay `any` instead of collapsing to `unknown`.
+type IsAny<T> = 0 extends 1 & T ? true : false
 /** What request `event` takes. */
-export type DataOf<R, E> = E extends keyof R ? (R[E] extends { data: infer D } ? D : undefined) : never
+export type DataOf<R, E> = E extends keyof R
+  ? IsAny<R[E]> extends true
+    ? R[E]
+    : R[E] extends { data: infer D }
+      ? D
+      : undefined
+  : never
 /** What request `event` resolves with. */
-export type BodyOf<R, E> = E extends keyof R ? (R[E] extends { body: infer B } ? B : unknown) : never
+export type BodyOf<R, E> = E extends keyof R
+  ? IsAny<R[E]> extends true
+    ? R[E]
+    : R[E] extends { body: infer B }
+      ? B
+      : unknown
+  : never
 
-// Untyped use gets `any` so that pages can read `msg.msg` without a cast, like socket.io's default.
+/**
+ * The maps used when none are given: any event, any message. Untyped pages can read `msg.msg`
+ * without a cast, as with socket.io's defaults.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Untyped = Record<string, any>
+export type Untyped = Record<string, any>
 
 export interface RequestOptions {
   /** Overrides `requestTimeout` for this request, in ms. */
@@ -75,7 +92,7 @@ type EventEmitter = EventEmitterType
 type Listener = ((...args: unknown[]) => void) & { original?: unknown }
 
 /** Builds a client over one adapter. `createSocket` picks the adapter. @internal */
-export function createClient<P extends PushMap, R extends RequestMap>(
+export function createClient<P extends PushMap = Untyped, R extends RequestMap = Untyped>(
   options: SocketOptions,
   adapter: Adapter,
 ): MpSocket<P, R> {

@@ -1,6 +1,6 @@
 import { resolveRuntime, type RuntimeName } from './adapters/auto'
 import type { Adapter } from './adapters/types'
-import { createClient, type MpSocket, type PushMap, type RequestMap } from './client'
+import { createClient, type MpSocket, type PushMap, type RequestMap, type Untyped } from './client'
 import type { SocketOptions } from './options'
 
 /**
@@ -11,7 +11,7 @@ import type { SocketOptions } from './options'
  * socket.connectionLoop()
  * ```
  */
-export function createSocket<P extends PushMap = Record<string, any>, R extends RequestMap = Record<string, any>>( // eslint-disable-line @typescript-eslint/no-explicit-any
+export function createSocket<P extends PushMap = Untyped, R extends RequestMap = Untyped>(
   options: SocketOptions & { runtime?: RuntimeName | Adapter },
 ): MpSocket<P, R> {
   return createClient<P, R>(options, resolveRuntime(options.runtime))

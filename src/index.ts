@@ -21,5 +21,6 @@ export type {
   RequestOptions,
   Status,
   StatusListener,
+  Untyped,
 } from './client'
 export type { HeartbeatOptions, Logger, QueueOptions, ReconnectOptions, SocketOptions } from './options'

@@ -1,7 +1,7 @@
 // `mp-socket/web`: the client with only the WebSocket adapter, for browsers and Node.
 import { web, type WebSocketConstructor } from '../adapters/web'
 import type { Adapter } from '../adapters/types'
-import { createClient, type MpSocket, type PushMap, type RequestMap } from '../client'
+import { createClient, type MpSocket, type PushMap, type RequestMap, type Untyped } from '../client'
 import type { SocketOptions } from '../options'
 
 declare const WebSocket: WebSocketConstructor
@@ -12,7 +12,7 @@ export { web } from '../adapters/web'
 export type * from '../index'
 
 /** `createSocket` over the global `WebSocket` (or over `runtime`, e.g. `web(WebSocket)` from `ws`). */
-export function createSocket<P extends PushMap = Record<string, any>, R extends RequestMap = Record<string, any>>( // eslint-disable-line @typescript-eslint/no-explicit-any
+export function createSocket<P extends PushMap = Untyped, R extends RequestMap = Untyped>(
   options: SocketOptions & { runtime?: 'web' | Adapter },
 ): MpSocket<P, R> {
   const { runtime } = options

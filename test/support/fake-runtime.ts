@@ -2,6 +2,20 @@ import { WebSocket } from 'ws'
 
 type Callback = (result?: any) => void
 
+/** A SocketTask of the fake runtime. */
+export interface FakeTask {
+  url: string
+  socket: WebSocket | undefined
+  onOpen(cb: Callback): void
+  onMessage(cb: Callback): void
+  onClose(cb: Callback): void
+  onError(cb: Callback): void
+  send(options: { data: string | ArrayBuffer; success?: Callback; fail?: Callback }): void
+  close(options?: { code?: number; reason?: string; success?: Callback; fail?: Callback }): void
+  kill(): void
+  readonly isOpen: boolean
+}
+
 /**
  * A wx-style mini-program runtime whose sockets are real `ws` connections: `connectSocket`
  * returns a SocketTask with wx's semantics (many handlers per event, `send`/`close` with
@@ -9,12 +23,12 @@ type Callback = (result?: any) => void
  * and their `off*`. Tests switch the network off and on and hide and show the app.
  */
 export function createFakeRuntime(options: { flavour?: 'wx' | 'uni' } = {}) {
-  const tasks: Array<ReturnType<typeof createTask>> = []
+  const tasks: FakeTask[] = []
   const appShow = new Set<Callback>()
   const networkChange = new Set<Callback>()
   let online = true
 
-  function createTask(url: string) {
+  function createTask(url: string): FakeTask {
     const listeners: Record<'open' | 'message' | 'close' | 'error', Callback[]> = { open: [], message: [], close: [], error: [] }
     const emit = (event: keyof typeof listeners, result?: unknown) => {
       for (const listener of [...listeners[event]]) listener(result)
@@ -38,7 +52,7 @@ export function createFakeRuntime(options: { flavour?: 'wx' | 'uni' } = {}) {
         finish(1006, '')
       }, 1)
     }
-    const task = {
+    const task: FakeTask = {
       url,
       socket,
       onOpen: (cb: Callback) => listeners.open.push(cb),

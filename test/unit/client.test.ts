@@ -347,9 +347,9 @@ describe('requests', () => {
     client.connectionLoop()
     await flush()
     fake.last.open()
-    const error = await client.request('a').catch((e) => e)
+    const error = await client.request('a').catch((e: ClosedError) => e)
     expect(error).toBeInstanceOf(ClosedError)
-    expect(error.cause).toBeInstanceOf(Error)
+    expect((error as ClosedError).cause).toBeInstanceOf(Error)
     expect(client.status).toBe('idle')
   })
 

@@ -1,0 +1,50 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import { createSocket, web, type MpSocket, type Status, type WebSocketConstructor } from '../../src/index'
+
+interface Pushes {
+  chat1: { type: 'app'; event: 'chat1'; msg: string }
+  user_tabbar: { type: 'app'; event: 'user_tabbar'; msg: number }
+}
+interface Requests {
+  login: { data: { u: string; token: string }; body: string }
+  history: { data: { chatId: number }; body: Array<{ text: string }> }
+  ping: { data: undefined; body: string }
+}
+
+// Never constructed: nothing connects in these tests.
+const WebSocketClass = class {} as unknown as WebSocketConstructor
+
+// These are compile-time checks: `npm run typecheck` fails when they break; at run time they only
+// make sure the calls type-check as written.
+describe('typed event maps', () => {
+  it('types push handlers, request data and reply bodies', () => {
+    const socket = createSocket<Pushes, Requests>({ url: 'ws://x', runtime: web(WebSocketClass) })
+    expectTypeOf(socket).toEqualTypeOf<MpSocket<Pushes, Requests>>()
+    expectTypeOf(socket.status).toEqualTypeOf<Status>()
+    socket.on('chat1', (message) => expectTypeOf(message.msg).toEqualTypeOf<string>())
+    socket.once('user_tabbar', (message) => expectTypeOf(message.msg).toEqualTypeOf<number>())
+    const history = socket.request('history', { chatId: 1 })
+    history.catch(() => {})
+    expectTypeOf(history).toEqualTypeOf<Promise<Array<{ text: string }>>>()
+    expectTypeOf(socket.request<'login'>).parameter(1).toEqualTypeOf<{ u: string; token: string } | undefined>()
+    // @ts-expect-error unknown push event
+    socket.on('chat2', () => {})
+    // @ts-expect-error wrong request data
+    socket.request('history', { chatId: 'one' }).catch(() => {})
+    // @ts-expect-error unknown request
+    socket.request('nope').catch(() => {})
+    socket.close()
+  })
+
+  it('is loose when untyped, like the seed pages that read msg.msg', () => {
+    const socket = createSocket({ url: 'ws://x', runtime: web(WebSocketClass) })
+    socket.on('anything', (message) => {
+      const index: number = Number(message.msg)
+      return index
+    })
+    const reply = socket.request('whatever', { any: 'data' })
+    reply.catch(() => {})
+    expectTypeOf(reply).resolves.toBeAny()
+    socket.close()
+  })
+})
