@@ -7,7 +7,8 @@ import type { MpSocket, Status } from '../../src/client'
 import { createSocket } from '../../src/create'
 import { ClosedError, ServerError, TimeoutError } from '../../src/errors'
 import type { SocketOptions } from '../../src/options'
-import { createFakeRuntime } from '../support/fake-runtime'
+import { WebSocket as WsWebSocket } from 'ws'
+import { createTestRuntime } from '../../src/testing'
 import { startServer, tokenFor, type TestServer } from '../support/server'
 
 const fast = { reconnect: { minDelay: 50, maxDelay: 400 }, heartbeat: { interval: 1000, timeout: 500 } }
@@ -125,7 +126,7 @@ describe('against a real server through the web adapter (ws in Node)', () => {
 })
 
 describe('through mini-program adapters on a runtime backed by real sockets', () => {
-  function wxClient(url: string, runtime = createFakeRuntime()) {
+  function wxClient(url: string, runtime = createTestRuntime({ WebSocket: WsWebSocket as any })) {
     const socket = createSocket({ url, runtime: miniProgram(runtime.api), login: () => ({ u: 'user:2', token: tokenFor('user:2') }), ...fast })
     cleanups.push(() => socket.close())
     return { socket, runtime }
@@ -152,7 +153,7 @@ describe('through mini-program adapters on a runtime backed by real sockets', ()
 
   it('wx: probes at once when the app is shown and replaces a dead connection', async () => {
     const srv = await server()
-    const runtime = createFakeRuntime()
+    const runtime = createTestRuntime({ WebSocket: WsWebSocket as any })
     const probing = createSocket({
       url: srv.url,
       runtime: miniProgram(runtime.api),
@@ -177,7 +178,7 @@ describe('through mini-program adapters on a runtime backed by real sockets', ()
 
   it('uni: works through a literal uni.connectSocket that returns a Promise without callbacks', async () => {
     const srv = await server()
-    const runtime = createFakeRuntime({ flavour: 'uni' })
+    const runtime = createTestRuntime({ flavour: 'uni', WebSocket: WsWebSocket as any })
     vi.stubGlobal('uni', runtime.api)
     const socket = createSocket({ url: srv.url, runtime: uniAdapter(), login: () => ({ u: 'user:3', token: tokenFor('user:3') }), ...fast })
     cleanups.push(() => socket.close())

@@ -1,0 +1,5 @@
+export { createServer, CloseCode, ReplyCode, ReplyError } from './server'
+export type { Handler, HandlerContext, ReferenceServer, ServerOptions } from './server'
+export { signToken, verifyToken } from './token'
+export { parsePush } from './bus'
+export type { PushMessage } from './bus'

@@ -1,0 +1,197 @@
+// `mp-socket/testing`: a mini-program runtime for tests in Node, whose sockets are real WebSocket
+// connections. Test your pages and stores against your real server, and pull the network or send
+// the app to the background from the test.
+import type { MiniProgramApi } from './adapters/miniprogram'
+import type { WebSocketConstructor, WebSocketLike } from './adapters/web'
+
+type Callback = (result?: any) => void // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The runtimes the fake can imitate; they differ where their real `connectSocket` differs. */
+export type TestRuntimeFlavour = 'wx' | 'uni' | 'my' | 'tt'
+
+export interface TestRuntimeOptions {
+  /** Which runtime to imitate. @default 'wx' */
+  flavour?: TestRuntimeFlavour
+  /** The WebSocket class behind the sockets, e.g. `WebSocket` from `ws`. @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor
+}
+
+/** A SocketTask of the test runtime (wx semantics: many handlers per event, callbacks on send/close). */
+export interface TestSocketTask {
+  readonly url: string
+  /** Open and still delivering events. */
+  readonly isOpen: boolean
+  onOpen(callback: Callback): void
+  onMessage(callback: Callback): void
+  onClose(callback: Callback): void
+  onError(callback: Callback): void
+  send(options: { data: string | ArrayBuffer; success?: Callback; fail?: Callback; complete?: Callback }): void
+  close(options?: { code?: number; reason?: string; success?: Callback; fail?: Callback; complete?: Callback }): void
+}
+
+export interface TestRuntime {
+  /** The API object: pass it as the runtime global (`wx`, `uni`, `my`, `tt`) or to `miniProgram(api)`. */
+  readonly api: MiniProgramApi & Record<string, (...args: any[]) => any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Every task `connectSocket` returned, oldest first. */
+  readonly tasks: readonly TestSocketTask[]
+  /** Tasks open now: a client that leaks sockets shows up here. */
+  readonly openTasks: readonly TestSocketTask[]
+  /** App and network listeners still registered: 0 after a client's `close()`. */
+  readonly listenerCount: number
+  /** Sets the API object as the global of its flavour (`globalThis.wx = api`); returns the undo. */
+  install(): () => void
+  /** The device loses its network: open sockets fail with 1006, new ones cannot connect. */
+  networkOff(): void
+  /** The network is back: `onNetworkStatusChange({isConnected: true})` fires. */
+  networkOn(): void
+  /**
+   * The app goes to the background. With `dropSockets`, open sockets die without telling anyone,
+   * as they do on phones a few seconds after the app is hidden: nothing arrives, sends vanish.
+   */
+  hide(options?: { dropSockets?: boolean }): void
+  /** The app comes back to the foreground: `onAppShow` fires. */
+  show(): void
+}
+
+const OPEN = 1
+type Socket = WebSocketLike & { readonly readyState: number }
+
+/** Creates a test runtime. Call `install()` or pass `runtime.api` to an adapter. */
+export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime {
+  const flavour = options.flavour || 'wx'
+  const found = options.WebSocket || (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+  if (!found) throw new Error('createTestRuntime: no global WebSocket here; pass { WebSocket } from the ws package')
+  const WebSocketClass = found
+  const tasks: Array<TestSocketTask & { kill(silently: boolean): void }> = []
+  const listeners = { appShow: new Set<Callback>(), appHide: new Set<Callback>(), network: new Set<Callback>() }
+  let online = true
+
+  function createTask(url: string) {
+    const handlers: Record<'open' | 'message' | 'close' | 'error', Callback[]> = { open: [], message: [], close: [], error: [] }
+    const emit = (event: keyof typeof handlers, result?: unknown) => {
+      if (!deaf) for (const handler of handlers[event].slice()) handler(result)
+    }
+    // Set once the socket died silently: events stop, as from a phone whose connection vanished.
+    let deaf = false
+    let closed = false
+    const finish = (code: number, reason: string) => {
+      if (closed) return
+      closed = true
+      emit('close', { code, reason })
+    }
+    let socket: Socket | undefined
+    if (online) {
+      socket = new WebSocketClass(url) as Socket
+      socket.binaryType = 'arraybuffer'
+      socket.onopen = () => emit('open', {})
+      socket.onmessage = (event) => emit('message', { data: event.data })
+      socket.onerror = () => emit('error', { errMsg: 'connectSocket:fail' })
+      socket.onclose = (event) => finish(event.code, event.reason)
+    } else {
+      setTimeout(() => {
+        emit('error', { errMsg: 'connectSocket:fail network unavailable' })
+        finish(1006, '')
+      }, 1)
+    }
+    const task = {
+      url,
+      get isOpen() {
+        return !!socket && socket.readyState === OPEN && !deaf && !closed
+      },
+      onOpen: (callback: Callback) => handlers.open.push(callback),
+      onMessage: (callback: Callback) => handlers.message.push(callback),
+      onClose: (callback: Callback) => handlers.close.push(callback),
+      onError: (callback: Callback) => handlers.error.push(callback),
+      send({ data, success, fail, complete }: Parameters<TestSocketTask['send']>[0]) {
+        if (deaf) return success?.({}), complete?.({})
+        if (!socket || socket.readyState !== OPEN) {
+          fail?.({ errMsg: 'sendSocketMessage:fail socket not open' })
+        } else {
+          socket.send(data)
+          success?.({})
+        }
+        complete?.({})
+      },
+      close({ code = 1000, reason = '', success, complete }: Parameters<TestSocketTask['close']>[0] = {}) {
+        if (socket && socket.readyState <= OPEN) socket.close(code, reason)
+        success?.({})
+        complete?.({})
+      },
+      kill(silently: boolean) {
+        if (!task.isOpen) return
+        if (silently) deaf = true
+        else {
+          emit('error', { errMsg: 'network lost' })
+          finish(1006, 'network lost')
+        }
+        socket!.onclose = null
+        socket!.close()
+      },
+    }
+    tasks.push(task)
+    return task
+  }
+
+  function connectSocket(options: { url: string; multiple?: boolean; success?: Callback; fail?: Callback; complete?: Callback }) {
+    // Alipay without `multiple: true` has one global socket and returns no task.
+    if (flavour === 'my' && !options.multiple) return undefined
+    const task = createTask(options.url)
+    options.success?.({ errMsg: 'connectSocket:ok' })
+    options.complete?.({ errMsg: 'connectSocket:ok' })
+    // uni-app returns a Promise, and no task, unless a callback is passed.
+    if (flavour === 'uni' && !options.success && !options.fail && !options.complete) return Promise.resolve({ errMsg: 'connectSocket:ok' })
+    return task
+  }
+
+  const on = (set: Set<Callback>) => (callback: Callback) => void set.add(callback)
+  const off = (set: Set<Callback>) => (callback: Callback) => void set.delete(callback)
+  const api = {
+    connectSocket,
+    onAppShow: on(listeners.appShow),
+    offAppShow: off(listeners.appShow),
+    onAppHide: on(listeners.appHide),
+    offAppHide: off(listeners.appHide),
+    onNetworkStatusChange: on(listeners.network),
+    offNetworkStatusChange: off(listeners.network),
+    getNetworkType: (options: { success?: Callback }) => options.success?.({ networkType: online ? 'wifi' : 'none' }),
+  }
+  const fire = (set: Set<Callback>, result: unknown) => {
+    for (const callback of [...set]) callback(result)
+  }
+
+  return {
+    api: api as TestRuntime['api'],
+    tasks,
+    get openTasks() {
+      return tasks.filter((task) => task.isOpen)
+    },
+    get listenerCount() {
+      return listeners.appShow.size + listeners.appHide.size + listeners.network.size
+    },
+    install() {
+      const scope = globalThis as Record<string, unknown>
+      const previous = scope[flavour]
+      scope[flavour] = api
+      return () => {
+        if (previous === undefined) delete scope[flavour]
+        else scope[flavour] = previous
+      }
+    },
+    networkOff() {
+      online = false
+      for (const task of tasks) task.kill(false)
+      fire(listeners.network, { isConnected: false, networkType: 'none' })
+    },
+    networkOn() {
+      online = true
+      fire(listeners.network, { isConnected: true, networkType: 'wifi' })
+    },
+    hide({ dropSockets = false } = {}) {
+      if (dropSockets) for (const task of tasks) task.kill(true)
+      fire(listeners.appHide, {})
+    },
+    show() {
+      fire(listeners.appShow, { path: 'pages/index/index', scene: 1001 })
+    },
+  }
+}
