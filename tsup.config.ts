@@ -36,5 +36,7 @@ export default defineConfig([
     format: ['esm'],
     platform: 'node',
     target: 'node20',
+    // Loaded from node_modules at run time, as a deployed server would.
+    external: ['ws', 'redis'],
   },
 ])

@@ -108,8 +108,12 @@ export async function redisBus(options: RedisBusOptions, deliver: Deliver): Prom
     online,
     async close() {
       clearInterval(refresh)
-      await Promise.allSettled([...local.keys()].map((user) => writePresence(user, 0)))
-      await Promise.allSettled([subscriber.quit(), commands.quit()])
+      // Tell the other nodes this one's sockets are gone, unless Redis cannot hear it within a second
+      // (the presence keys expire by themselves then).
+      const cleared = Promise.allSettled([...local.keys()].map((user) => writePresence(user, 0)))
+      await Promise.race([cleared, new Promise((resolve) => setTimeout(resolve, 1000).unref())])
+      subscriber.destroy()
+      commands.destroy()
     },
   }
 }
