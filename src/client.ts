@@ -357,7 +357,9 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     },
     connectionLoop() {
       assertNotClosed()
-      if (!unwatch && adapter.watch) unwatch = adapter.watch(wake)
+      // A runtime whose app events throw (uni-h5 outside a uni-app: `getApp is not defined`)
+      // costs the wake-ups, not the connection.
+      if (!unwatch && adapter.watch) guard('watch', () => (unwatch = adapter.watch!(wake)))
       running = true
       connect()
     },

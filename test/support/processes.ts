@@ -155,7 +155,7 @@ export async function startRedis() {
 }
 
 /** Polls `check` until it stops throwing. */
-export async function eventually(check: () => unknown | Promise<unknown>, timeout = 10_000, interval = 20) {
+export async function eventually<T>(check: () => T | Promise<T>, timeout = 10_000, interval = 20): Promise<T> {
   const deadline = Date.now() + timeout
   for (;;) {
     try {

@@ -1,0 +1,76 @@
+import { build, type BuildOptions } from 'esbuild'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { extname, join, normalize } from 'node:path'
+import { chromium, type Browser } from 'playwright-core'
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+export const ROOT = join(__dirname, '../..')
+export const ARTIFACTS = join(ROOT, 'test-results/browser')
+
+/** Launches Debian's Chromium headless; a missing browser is an error that says what to install. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH). The browser suites need it.`)
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // Background networking off: this machine's closed network refuses those connections.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}
+
+/** Bundles a page script into test-results/browser/<name>.js. */
+export async function bundlePage(name: string, entry: string, options: BuildOptions = {}) {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  const outfile = join(ARTIFACTS, `${name}.js`)
+  await build({ entryPoints: [entry], bundle: true, format: 'iife', target: 'es2020', outfile, logLevel: 'error', ...options })
+  return outfile
+}
+
+/** The options that build a page against the real uni-app H5 runtime (see RUNTIMES.md). */
+export function uniH5Options(): BuildOptions {
+  const modules = join(ROOT, 'examples/uni-app/node_modules')
+  if (!existsSync(join(modules, '@dcloudio/uni-h5'))) {
+    throw new Error('examples/uni-app/node_modules is missing: run `npm ci --prefix examples/uni-app` (.ci/run does)')
+  }
+  return {
+    inject: [join(ROOT, 'test/browser/pages/uni-shim.ts')],
+    alias: { vue: '@dcloudio/uni-h5-vue' },
+    define: { 'process.env.NODE_ENV': '"development"' },
+    nodePaths: [modules],
+  }
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+}
+
+/** Serves files on 127.0.0.1: `routes` maps paths to files; `root` serves a folder. */
+export async function staticServer(options: { routes?: Record<string, string>; root?: string }) {
+  const server: Server = createServer((request, response) => {
+    const path = decodeURIComponent((request.url || '/').split('?')[0])
+    let file = options.routes?.[path]
+    if (!file && options.root) file = join(options.root, normalize(path === '/' ? '/index.html' : path).replace(/^(\.\.[/\\])+/, ''))
+    if (!file || !existsSync(file) || (options.root && !file.startsWith(options.root) && !options.routes?.[path])) {
+      response.writeHead(404).end()
+      return
+    }
+    response.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream' })
+    response.end(readFileSync(file))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+export const HARNESS_HTML = '<!doctype html><meta charset="utf-8"><title>harness</title><script src="harness.js"></script>'
