@@ -167,7 +167,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     log('connect', address.split('?')[0])
     let socket: Connection | undefined
     try {
-      socket = connection = adapter.connect(address, {
+      socket = adapter.connect(address, {
         open() {
           // A socket we gave up on opened after all: close it, or it holds one of the runtime's
           // few socket slots (WeChat allows 5).
@@ -184,6 +184,9 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     } catch (error) {
       return drop(1006, 'connect failed', error)
     }
+    // The runtime failed it before connect() returned: close it, or it may hold a socket slot.
+    if (current !== generation) return closeQuietly(socket, 1000, '')
+    connection = socket
     openTimer = setTimeout(() => current === generation && drop(4000, 'open timeout'), connectTimeout)
   }
 
@@ -282,7 +285,6 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     }
   }
 
-
   function receive(data: unknown) {
     let message
     try {
@@ -317,7 +319,6 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     if (!request.expectsReply && pool.take(request.id)) request.resolve(undefined)
     write(request.frame)
   }
-
 
   /**
    * Makes a request (or with `expectsReply` false a one-way message) and writes it now when online,

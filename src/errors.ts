@@ -43,7 +43,7 @@ export class ServerError extends MpSocketError {
     readonly code: unknown,
     readonly body: unknown,
   ) {
-    super(`${event} failed on the server: ${code}`)
+    super(`${event} failed: ${code}`)
     this.name = 'ServerError'
   }
 }

@@ -17,7 +17,7 @@ export interface FakeSocket {
   lastRequest(event: string): any
 }
 
-export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: boolean } = {}) {
+export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: boolean; failWhileConnecting?: boolean } = {}) {
   const sockets: FakeSocket[] = []
   let wake: (() => void) | undefined
   let watching = 0
@@ -41,6 +41,8 @@ export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: b
         lastRequest: (event) => [...socket.sent].reverse().find((frame) => frame && frame.event === event),
       }
       sockets.push(socket)
+      // Some runtimes report a failure before connectSocket has even returned.
+      if (options.failWhileConnecting) handlers.error('connectSocket:fail')
       return {
         send(data) {
           if (options.throwOnSend) throw new Error('send failed')

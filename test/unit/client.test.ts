@@ -216,6 +216,17 @@ describe('connecting and login', () => {
     expect(client.status).toBe('connecting')
   })
 
+  it('closes a socket whose runtime failed it before connectSocket returned, and retries', async () => {
+    const { fake, client } = setup({}, { failWhileConnecting: true })
+    client.connectionLoop()
+    await flush()
+    expect(client.status).toBe('idle')
+    expect(fake.last.closedWith).toEqual({ code: 1000, reason: '' })
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(fake.sockets).toHaveLength(2)
+    expect(fake.sockets[1].closedWith).toEqual({ code: 1000, reason: '' })
+  })
+
   it('retries when the url function or the adapter throws', async () => {
     let calls = 0
     const { fake, client } = setup({

@@ -1,0 +1,17 @@
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+// The benchmark is not a test, but it must not rot: a quick run (tiny counts, nothing written)
+// has to finish and print every section. No figure is checked.
+describe('npm run bench', () => {
+  it('runs every section in quick mode', () => {
+    const result = spawnSync(process.execPath, [join(__dirname, '../../bench/run.mjs'), '--quick'], { encoding: 'utf8', timeout: 240_000 })
+    expect(result.status, result.stderr).toBe(0)
+    for (const section of ['== size', '== request/reply throughput and latency', '== push fan-out', '== idle connections', '== reconnect storm', '== client memory']) {
+      expect(result.stdout).toContain(section)
+    }
+    expect(result.stdout).toContain('| **mp-socket/wx** |')
+    expect(result.stdout).toContain('socket.io 4 emitWithAck')
+  }, 300_000)
+})
