@@ -145,9 +145,7 @@ export function createServer(options: ServerOptions) {
     const client: Client = { id: randomUUID(), socket, lastSeen: now, windowStart: now, windowCount: 0 }
     clients.set(socket, client)
     client.loginTimer = setTimeout(() => socket.close(CloseCode.loginTimeout, 'login timeout'), loginTimeout)
-    socket.on('message', (raw, isBinary) => {
-      receive(client, raw, isBinary).catch((error) => log('message handling failed:', error))
-    })
+    socket.on('message', (raw, isBinary) => receive(client, raw, isBinary))
     socket.on('close', () => {
       clearTimeout(client.loginTimer)
       clients.delete(socket)
@@ -170,13 +168,15 @@ export function createServer(options: ServerOptions) {
     return ++client.windowCount > rateLimit.messages
   }
 
-  async function receive(client: Client, raw: RawData, isBinary: boolean) {
+  // Synchronous on the hot path: only a handler that returns a promise is awaited.
+  function receive(client: Client, raw: RawData, isBinary: boolean) {
     const now = Date.now()
     client.lastSeen = now
     if (limited(client, now)) return client.socket.close(CloseCode.rateLimited, 'rate limit')
     let message: unknown
     try {
-      message = isBinary ? undefined : JSON.parse(String(raw).replace(/^\ufeff/, ''))
+      const text = isBinary ? '' : String(raw)
+      message = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
     } catch {
       // not JSON: closed below
     }
@@ -189,7 +189,7 @@ export function createServer(options: ServerOptions) {
     }
     if (typeof event !== 'string') return reply(client, uuid, ReplyCode.badRequest, 'event must be a string')
     if (event === 'response') return // the answer to our ping: lastSeen is all it is for
-    if (event === 'login') return login(client, data, uuid)
+    if (event === 'login') return void login(client, data, uuid).catch((error) => log('login failed:', error))
     if (event === 'ping') {
       const known = client.user !== undefined
       return reply(client, uuid, known ? ReplyCode.ok : ReplyCode.unauthorized, known ? 'pong' : 'not logged in')
@@ -197,14 +197,20 @@ export function createServer(options: ServerOptions) {
     if (client.user === undefined) return reply(client, uuid, ReplyCode.unauthorized, 'login first')
     const handler = handlers.get(event)
     if (!handler) return reply(client, uuid, ReplyCode.notFound, `unknown event ${event}`)
-    try {
-      const body = await handler(data, { user: client.user, socketId: client.id, push: (e, msg, to) => push({ event: e, msg, to }) })
-      reply(client, uuid, ReplyCode.ok, body === undefined ? null : body)
-    } catch (error) {
+    const answer = (body: unknown) => reply(client, uuid, ReplyCode.ok, body === undefined ? null : body)
+    const fail = (error: unknown) => {
       if (error instanceof ReplyError) return reply(client, uuid, error.code, error.body)
       log(`handler of "${event}" threw:`, error)
       reply(client, uuid, ReplyCode.internal, 'internal error')
     }
+    let body: unknown
+    try {
+      body = handler(data, { user: client.user, socketId: client.id, push: (e, msg, to) => push({ event: e, msg, to }) })
+    } catch (error) {
+      return fail(error)
+    }
+    if (body && typeof (body as PromiseLike<unknown>).then === 'function') (body as PromiseLike<unknown>).then(answer, fail)
+    else answer(body)
   }
 
   async function login(client: Client, data: unknown, uuid: unknown) {
