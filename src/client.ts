@@ -27,24 +27,19 @@ export type RequestMap = object
 
 /** The message type of push `event`. */
 export type PushOf<P, E> = E extends keyof P ? P[E] : never
-// `any` entries (the untyped default) stay `any` instead of collapsing to `unknown`.
-type IsAny<T> = 0 extends 1 & T ? true : false
+// Field `K` of request `E`'s entry, `Missing` when the entry has none. `any` entries (the untyped
+// default) stay `any` instead of collapsing to `unknown`.
+type RequestField<R, E, K extends string, Missing> = E extends keyof R
+  ? 0 extends 1 & R[E]
+    ? R[E]
+    : R[E] extends { [key in K]: infer T }
+      ? T
+      : Missing
+  : never
 /** What request `event` takes. */
-export type DataOf<R, E> = E extends keyof R
-  ? IsAny<R[E]> extends true
-    ? R[E]
-    : R[E] extends { data: infer D }
-      ? D
-      : undefined
-  : never
+export type DataOf<R, E> = RequestField<R, E, 'data', undefined>
 /** What request `event` resolves with. */
-export type BodyOf<R, E> = E extends keyof R
-  ? IsAny<R[E]> extends true
-    ? R[E]
-    : R[E] extends { body: infer B }
-      ? B
-      : unknown
-  : never
+export type BodyOf<R, E> = RequestField<R, E, 'body', unknown>
 
 /**
  * The maps used when none are given: any event, any message. Untyped pages can read `msg.msg`

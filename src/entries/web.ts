@@ -1,8 +1,7 @@
 // `mp-socket/web`: the client with only the WebSocket adapter, for browsers and Node.
 import { web, type WebSocketConstructor } from '../adapters/web'
-import type { Adapter } from '../adapters/types'
-import { createClient, type MpSocket, type PushMap, type RequestMap, type Untyped } from '../client'
-import type { SocketOptions } from '../options'
+import { createClient } from '../client'
+import type { SingleRuntimeCreateSocket } from './single'
 
 declare const WebSocket: WebSocketConstructor
 
@@ -12,9 +11,5 @@ export { web } from '../adapters/web'
 export type * from '../index'
 
 /** `createSocket` over the global `WebSocket` (or over `runtime`, e.g. `web(WebSocket)` from `ws`). */
-export function createSocket<P extends PushMap = Untyped, R extends RequestMap = Untyped>(
-  options: SocketOptions & { runtime?: 'web' | Adapter },
-): MpSocket<P, R> {
-  const { runtime } = options
-  return createClient<P, R>(options, typeof runtime === 'object' ? runtime : web(WebSocket))
-}
+export const createSocket: SingleRuntimeCreateSocket<'web'> = (options) =>
+  createClient(options, typeof options.runtime === 'object' ? options.runtime : web(WebSocket))

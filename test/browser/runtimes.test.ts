@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { signToken } from '../../examples/server/src/token'
 import { ARTIFACTS, bundlePage, launchChromium, staticServer, uniH5Options } from '../support/browser'
-import { SECRET, eventually, freePort, startProxy, startServerProcess, type ServerProcess } from '../support/processes'
+import { SECRET, eventually, freePort, startProxy, startServerProcessUntil, type ServerProcess } from '../support/processes'
 
 // The SDK on socket implementations other people wrote: uni-app's H5 runtime (picked by
 // runtime: 'auto' because `uni` exists) and Chromium's own WebSocket (auto, no uni).
@@ -31,11 +31,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function server(env: Record<string, string> = {}, port = 0) {
-  const started = await startServerProcess(env, port)
-  cleanups.push(() => started.kill())
-  return started
-}
+const server = (env: Record<string, string> = {}, port = 0) => startServerProcessUntil(cleanups, env, port)
 
 interface Recorded {
   statuses: Array<{ status: string; code?: number; cause?: string }>

@@ -10,7 +10,7 @@ import type { SocketOptions } from '../../src/options'
 import { createTestRuntime } from '../../src/testing'
 import { signToken } from '../../examples/server/src/token'
 import { rawClient } from '../support/raw'
-import { SECRET, eventually, liveTimers, startProxy, startServerProcess } from '../support/processes'
+import { SECRET, eventually, liveTimers, startProxy, startServerProcessUntil } from '../support/processes'
 
 const WS = WebSocket as unknown as WebSocketConstructor
 const cleanups: Array<() => unknown> = []
@@ -18,11 +18,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function server(env: Record<string, string> = {}, port = 0) {
-  const started = await startServerProcess(env, port)
-  cleanups.push(() => started.kill())
-  return started
-}
+const server = (env: Record<string, string> = {}, port = 0) => startServerProcessUntil(cleanups, env, port)
 
 function sdk(url: string, user: string, options: Partial<SocketOptions> = {}): MpSocket {
   const socket = createSocket({

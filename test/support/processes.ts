@@ -84,6 +84,13 @@ export async function startServerProcess(env: Record<string, string> = {}, port 
   }
 }
 
+/** Starts a server process that `cleanups` (run by the test's afterEach) will kill. */
+export async function startServerProcessUntil(cleanups: Array<() => unknown>, env: Record<string, string> = {}, port = 0) {
+  const started = await startServerProcess(env, port)
+  cleanups.push(() => started.kill())
+  return started
+}
+
 /**
  * A TCP proxy between clients and a server, to make the network misbehave: `blackhole()` keeps
  * connections open but swallows every byte both ways (a half-open connection), `cut()` resets them.

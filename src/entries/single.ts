@@ -1,0 +1,13 @@
+import type { Adapter } from '../adapters/types'
+import type { MpSocket, PushMap, RequestMap, Untyped } from '../client'
+import type { SocketOptions } from '../options'
+
+/**
+ * The `createSocket` of an entry with one runtime (`mp-socket/wx`, `/uni`, `/web`): that runtime's
+ * adapter unless `runtime` is an adapter object. Each entry writes its one line of code itself, so
+ * that no wrapper costs bytes in the smallest bundles.
+ * @internal
+ */
+export type SingleRuntimeCreateSocket<Name extends string> = <P extends PushMap = Untyped, R extends RequestMap = Untyped>(
+  options: SocketOptions & { runtime?: Name | Adapter },
+) => MpSocket<P, R>
