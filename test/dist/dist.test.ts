@@ -1,0 +1,104 @@
+import { parse } from 'acorn'
+import { build } from 'esbuild'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createContext, runInContext } from 'node:vm'
+import { gzipSync } from 'node:zlib'
+import { afterAll, describe, expect, it } from 'vitest'
+import { WebSocket as WsWebSocket } from 'ws'
+import { createTestRuntime } from '../../src/testing'
+import { startServer, tokenFor } from '../support/server'
+
+const dist = join(__dirname, '../../dist')
+if (!existsSync(join(dist, 'wx.js'))) throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)')
+
+/** Size budgets in bytes, min+gzip, each entry bundled with its dependencies. */
+export const BUDGETS: Record<string, number> = { wx: 4096, uni: 4200, web: 4200, index: 5200 }
+
+export async function minGzipSize(entry: string) {
+  const result = await build({
+    entryPoints: [join(dist, `${entry}.mjs`)],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2015',
+    write: false,
+    logLevel: 'silent',
+  })
+  return gzipSync(result.outputFiles[0].contents, { level: 9 }).length
+}
+
+describe('dist', () => {
+  it('is ES2015 syntax, in every file', () => {
+    const files = readdirSync(dist).filter((file) => /\.(m?js)$/.test(file))
+    expect(files.length).toBeGreaterThanOrEqual(8)
+    for (const file of files) {
+      const code = readFileSync(join(dist, file), 'utf8')
+      expect(() => parse(code, { ecmaVersion: 2015, sourceType: file.endsWith('.mjs') ? 'module' : 'script' }), file).not.toThrow()
+    }
+  })
+
+  it('bundles its runtime dependencies: the CommonJS files require nothing', () => {
+    for (const file of ['index.js', 'wx.js', 'uni.js', 'web.js']) {
+      const code = readFileSync(join(dist, file), 'utf8')
+      expect(code.match(/\brequire\(["'][^"']+["']\)/g), file).toBeNull()
+    }
+  })
+
+  it('keeps every entry within its size budget (min+gzip)', async () => {
+    for (const [entry, budget] of Object.entries(BUDGETS)) {
+      const size = await minGzipSize(entry)
+      expect(size, `${entry}: ${size} B min+gzip, budget ${budget} B`).toBeLessThanOrEqual(budget)
+    }
+  })
+})
+
+describe('dist/wx.js in a bare context with only wx, timers and console', () => {
+  const cleanups: Array<() => unknown> = []
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup()
+  })
+
+  it('logs in, answers requests, receives pushes and reconnects', async () => {
+    const server = await startServer()
+    cleanups.push(() => server.stop())
+    const runtime = createTestRuntime({ WebSocket: WsWebSocket as any })
+    // Nothing else: no window, process, crypto, Buffer, require or module from the host.
+    const sandbox: Record<string, unknown> = { wx: runtime.api, setTimeout, clearTimeout, console }
+    const context = createContext(sandbox)
+    const code = readFileSync(join(dist, 'wx.js'), 'utf8')
+    // WeChat runs each npm file as a CommonJS function of (module, exports); so do we.
+    const load = runInContext(`(function (module, exports) {${code}\n})`, context, { filename: 'wx.js' })
+    const module = { exports: {} as Record<string, any> }
+    load(module, module.exports)
+    const { exports } = module
+    expect(Object.keys(sandbox).sort()).toEqual(['clearTimeout', 'console', 'setTimeout', 'wx'])
+    expect(typeof exports.createSocket).toBe('function')
+
+    const socket = exports.createSocket({
+      url: server.url,
+      login: () => ({ u: 'user:9', token: tokenFor('user:9') }),
+      reconnect: { minDelay: 50, maxDelay: 200 },
+    })
+    cleanups.push(() => socket.close())
+    socket.connectionLoop()
+    await socket.ready()
+    expect(await socket.request('echo', { hello: 'vm' })).toEqual({ hello: 'vm' })
+
+    const pushed = new Promise((resolve) => socket.on('chat1', resolve))
+    server.push('user:9', 'chat1', 'reload')
+    expect(await pushed).toMatchObject({ event: 'chat1', msg: 'reload' })
+
+    const error = await socket.request('nope').catch((e: Error) => e)
+    expect(error).toBeInstanceOf(exports.ServerError)
+    expect(error.name).toBe('ServerError')
+
+    server.dropAll()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await socket.ready()
+    expect(await socket.request('echo', 'again')).toBe('again')
+    expect(server.received.filter((message) => message.event === 'login')).toHaveLength(2)
+    socket.close()
+    expect(runtime.listenerCount).toBe(0)
+  })
+})
