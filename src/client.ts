@@ -258,7 +258,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       return settleWaiters(new OfflineError('reconnect gave up'))
     }
     const delay = reconnectDelay(attempts++, reconnect)
-    log('retry in', delay)
+    log('retry', delay)
     retryTimer = setTimeout(connect, delay)
   }
 
@@ -287,10 +287,10 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     } catch {
       // A throwing decoder is treated like a frame it could not read.
     }
-    if (!message) return log('ignored frame', data)
+    if (!message) return log('ignored', data)
     if (message.kind === 'reply') {
       const request = pool.take(String(message.id))
-      if (!request) return log('ignored reply', message.id)
+      if (!request) return log('ignored', message)
       if (message.ok) request.resolve(message.body)
       else request.reject(new ServerError(request.event, message.code, message.body))
     } else if (message.kind === 'push') {

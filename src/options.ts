@@ -90,6 +90,10 @@ export function resolveOptions(options: SocketOptions): ResolvedOptions {
   }
 }
 
+// Fields left `undefined` (`{ maxDelay: config.maxDelay }` with nothing configured) keep their
+// default instead of turning delays into NaN, which setTimeout would run at once, in a loop.
 function withDefaults<T extends object>(value: Partial<T> | false | undefined, defaults: T): T | false {
-  return value !== false && Object.assign(defaults, value)
+  if (value === false) return false
+  for (const key in value) if (value[key] !== undefined) defaults[key] = value[key] as T[typeof key]
+  return defaults
 }

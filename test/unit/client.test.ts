@@ -188,6 +188,26 @@ describe('connecting and login', () => {
     expect(fake.sockets).toHaveLength(4)
   })
 
+  it('keeps defaults for option fields given as undefined, instead of retrying in a loop', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const unset: { maxDelay?: number; interval?: number } = {}
+    const { fake, client } = setup({ reconnect: { maxDelay: unset.maxDelay, minDelay: undefined }, heartbeat: { interval: unset.interval } })
+    client.connectionLoop()
+    await flush()
+    fake.last.fail()
+    await vi.advanceTimersByTimeAsync(999)
+    expect(fake.sockets).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(fake.sockets).toHaveLength(2)
+    fake.last.open()
+    fake.last.reply('login', 'ok')
+    await vi.advanceTimersByTimeAsync(29_999)
+    expect(fake.last.lastRequest('ping')).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(fake.last.lastRequest('ping')).toBeDefined()
+    vi.mocked(Math.random).mockRestore()
+  })
+
   it('does not reconnect when reconnect is false', async () => {
     const { fake, client } = setup({ reconnect: false })
     await goOnline(client, fake)
