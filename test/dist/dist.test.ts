@@ -1,4 +1,5 @@
 import { parse } from 'acorn'
+import { spawnSync } from 'node:child_process'
 import { build } from 'esbuild'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -51,6 +52,18 @@ describe('dist', () => {
       expect(size, `${entry}: ${size} B min+gzip, budget ${budget} B`).toBeLessThanOrEqual(budget)
     }
   })
+})
+
+describe('the published types', () => {
+  // A user's project importing every entry by package name, resolved through `exports`.
+  for (const resolution of ['bundler', 'node16']) {
+    it(`type-check in a consumer project (moduleResolution ${resolution})`, () => {
+      const tsc = join(__dirname, '../../node_modules/typescript/bin/tsc')
+      const result = spawnSync(process.execPath, [tsc, '-p', join(__dirname, `consumer/tsconfig.${resolution}.json`)], { encoding: 'utf8' })
+      expect(result.stdout + result.stderr).toBe('')
+      expect(result.status).toBe(0)
+    })
+  }
 })
 
 describe('dist/wx.js in a bare context with only wx, timers and console', () => {
