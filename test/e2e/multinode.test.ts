@@ -52,12 +52,16 @@ describe('multi-node mode through Redis', () => {
     await eventually(() => expect(received.filter((message) => (message as { lat: number }).lat === 2)).toHaveLength(1))
     expect(received[0]).toEqual({ lat: 1 })
 
+    // A broadcast accepted by node B reaches node A's client; B can count only its own sockets.
+    expect(await nodeB.push({ event: 'location', msg: { lat: 9 }, to: '*' })).toEqual({ delivered: 0 })
+    await eventually(() => expect(received.filter((message) => (message as { lat: number }).lat === 9)).toHaveLength(1))
+
     const health = await (await fetch(`${nodeB.http}/health`)).json()
     expect(health.connections).toBe(0)
     socket.close()
     await eventually(async () => expect(await nodeB.push({ event: 'location', msg: 3, to: 'user:42' })).toEqual({ delivered: 0 }))
     await new Promise((resolve) => setTimeout(resolve, 100))
-    expect(received).toHaveLength(2)
+    expect(received).toHaveLength(3)
   })
 
   it('keeps serving local sockets when Redis goes away', async () => {

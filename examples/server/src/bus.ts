@@ -14,8 +14,11 @@ export interface PushMessage {
  */
 export interface Bus {
   readonly nodeId: string
-  /** Delivers `message` on every node (this one included); resolves with how many sockets are meant to get it. */
-  publish(message: PushMessage): Promise<number>
+  /**
+   * Delivers `message` on every node (this one included); resolves with how many sockets are meant
+   * to get it, or `undefined` when that is not known (a broadcast through Redis).
+   */
+  publish(message: PushMessage): Promise<number | undefined>
   /** This node now has `count` logged-in sockets of `user` (0: none). */
   setPresence(user: string, count: number): Promise<void>
   /** Sockets of `user` online across all nodes. */
@@ -95,7 +98,7 @@ export async function redisBus(options: RedisBusOptions, deliver: Deliver): Prom
     nodeId,
     async publish(message) {
       await commands.publish(channel, JSON.stringify(message))
-      if (message.to.includes('*')) return -1
+      if (message.to.includes('*')) return undefined
       let total = 0
       for (const user of new Set(message.to)) total += await online(user)
       return total

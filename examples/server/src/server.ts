@@ -275,11 +275,9 @@ export function createServer(options: ServerOptions) {
     const parsed = parsePush(message)
     if (!parsed) throw new TypeError('push needs an event and at least one recipient')
     const count = await bus.publish(parsed)
-    return count >= 0 ? count : deliverCountUnknown()
+    // A broadcast through Redis reaches every node; this node's sockets are the part it can count.
+    return count ?? [...byUser.values()].reduce((sum, sockets) => sum + sockets.size, 0)
   }
-
-  // A broadcast through Redis reaches every node; the local count is the part we can see.
-  const deliverCountUnknown = () => [...byUser.values()].reduce((sum, sockets) => sum + sockets.size, 0)
 
   async function route(request: IncomingMessage, response: ServerResponse) {
     const path = (request.url || '/').split('?')[0]
