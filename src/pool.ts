@@ -47,6 +47,6 @@ export function createPool() {
       }
     },
     /** A snapshot of the waiting requests, oldest first. */
-    list: () => Array.from(requests.values()),
+    list: () => [...requests.values()],
   }
 }
