@@ -127,7 +127,9 @@ describe('the SDK against the reference server', () => {
 })
 
 describe('mini-program adapters on the test runtime', () => {
-  for (const flavour of ['wx', 'uni'] as const) {
+  // Each runtime installed as its global and picked by name; Alipay's test runtime returns no task
+  // unless `multiple: true` is passed, as the real one keeps a single global socket then.
+  for (const flavour of ['wx', 'uni', 'my', 'tt'] as const) {
     it(`${flavour}: logs in, requests and gets pushes through the runtime's connectSocket`, async () => {
       const srv = await server()
       const runtime = createTestRuntime({ flavour, WebSocket: WS })
