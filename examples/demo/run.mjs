@@ -69,7 +69,7 @@ server.handle('time', () => new Date().toISOString())
 
 await server.listen()
 console.log(`\n  mp-socket demo: open http://127.0.0.1:${server.port}/ in a browser`)
-console.log(`  (it stops by itself in ${minutes} minutes; Ctrl+C stops it now)\n`)
+console.log(`  (it stops by itself in ${minutes} minute${minutes === 1 ? "" : "s"}; Ctrl+C stops it now)\n`)
 
 const stop = () => server.close().then(() => process.exit(0))
 setTimeout(stop, minutes * 60_000).unref()
