@@ -39,8 +39,8 @@ export function taskConnection(task: SocketTaskLike, handlers: ConnectionHandler
   }
 }
 
-/** @internal */
-export function errorMessage(result: unknown): string {
+/** The runtime's `errMsg`, or a generic message when it gave none. */
+function errorMessage(result: unknown): string {
   return String((result && (result as { errMsg?: unknown }).errMsg) || 'socket error')
 }
 
