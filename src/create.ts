@@ -1,6 +1,7 @@
 import { resolveRuntime, type RuntimeName } from './adapters/auto'
 import type { Adapter } from './adapters/types'
-import { createClient, type MpSocket, type PushMap, type RequestMap, type Untyped } from './client'
+import { createClient } from './client'
+import type { MpSocket, PushMap, RequestMap, Untyped } from './types'
 import type { SocketOptions } from './options'
 
 /**

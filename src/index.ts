@@ -22,5 +22,5 @@ export type {
   Status,
   StatusListener,
   Untyped,
-} from './client'
+} from './types'
 export type { HeartbeatOptions, Logger, QueueOptions, ReconnectOptions, SocketOptions } from './options'

@@ -1,5 +1,5 @@
 import type { Adapter } from '../adapters/types'
-import type { MpSocket, PushMap, RequestMap, Untyped } from '../client'
+import type { MpSocket, PushMap, RequestMap, Untyped } from '../types'
 import type { SocketOptions } from '../options'
 
 /**

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createClient, type MpSocket, type Status } from '../../src/client'
+import { createClient } from '../../src/client'
+import type { MpSocket, Status } from '../../src/types'
 import { ClosedError, OfflineError, ServerError, TimeoutError } from '../../src/errors'
 import type { SocketOptions } from '../../src/options'
 import type { Protocol } from '../../src/protocol'

@@ -1,0 +1,71 @@
+// The public types of the client: what `createSocket` returns and the maps that type it.
+
+/**
+ * - `idle`: not connected (not started yet, waiting to retry, or nobody logged in);
+ * - `connecting`: a socket is opening; `open`: it is open and logging in;
+ * - `online`: logged in (or open, without `login`), requests flow;
+ * - `closed`: `close()` was called; final.
+ */
+export type Status = 'idle' | 'connecting' | 'open' | 'online' | 'closed'
+
+/** Called on every status change; `error` says why the client left `open`/`online` or failed to get there. */
+export type StatusListener = (status: Status, previous: Status, error?: Error) => void
+
+/** Server pushes by event name: `{ chat1: ChatMessage }` types `on('chat1', (message: ChatMessage) => ...)`. */
+export type PushMap = object
+
+/** Requests by event name: `{ login: { data: LoginPayload; body: string } }`. */
+export type RequestMap = object
+
+/** The message type of push `event`. */
+export type PushOf<P, E> = E extends keyof P ? P[E] : never
+// Field `K` of request `E`'s entry, `Missing` when the entry has none. `any` entries (the untyped
+// default) stay `any` instead of collapsing to `unknown`.
+type RequestField<R, E, K extends string, Missing> = E extends keyof R
+  ? 0 extends 1 & R[E]
+    ? R[E]
+    : R[E] extends { [key in K]: infer T }
+      ? T
+      : Missing
+  : never
+/** What request `event` takes. */
+export type DataOf<R, E> = RequestField<R, E, 'data', undefined>
+/** What request `event` resolves with. */
+export type BodyOf<R, E> = RequestField<R, E, 'body', unknown>
+
+/**
+ * The maps used when none are given: any event, any message. Untyped pages can read `msg.msg`
+ * without a cast, as with socket.io's defaults.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Untyped = Record<string, any>
+
+export interface RequestOptions {
+  /** Overrides `requestTimeout` for this request, in ms. */
+  timeout?: number
+}
+
+export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Untyped> {
+  /** Where the client is in its life: see {@link Status}. */
+  readonly status: Status
+  /** Starts connecting and stays connected. Called again while offline, it tries at once. */
+  connectionLoop(): void
+  /** Sends a request and resolves with the body of its reply. */
+  request<E extends keyof R & string>(event: E, data?: DataOf<R, E>, options?: RequestOptions): Promise<BodyOf<R, E>>
+  /** Sends a one-way message. While offline it waits in the queue like a request. */
+  send<E extends keyof R & string>(event: E, data?: DataOf<R, E>): void
+  /** Handles server pushes of `event`; returns the function that removes this handler. */
+  on<E extends keyof P & string>(event: E, handler: (message: PushOf<P, E>) => void): () => void
+  /** Like `on`, for the next push of `event` only. */
+  once<E extends keyof P & string>(event: E, handler: (message: PushOf<P, E>) => void): () => void
+  /** Removes `handler` from `event`. */
+  off<E extends keyof P & string>(event: E, handler: (message: PushOf<P, E>) => void): void
+  /** Removes every handler of `event` (for a page's `onUnload`). */
+  uninstall(event: keyof P & string): void
+  /** Resolves once online; rejects with `OfflineError` when closed or when reconnecting gives up. */
+  ready(): Promise<void>
+  /** Listens to status changes; returns the function that stops listening. */
+  onStatus(listener: StatusListener): () => void
+  /** Stops for good: closes the socket, rejects pending requests, clears every timer and listener. */
+  close(): void
+}
