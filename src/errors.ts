@@ -55,3 +55,38 @@ export class OfflineError extends MpSocketError {
     this.name = 'OfflineError'
   }
 }
+
+/**
+ * The server ended the connection for good (a final close: kicked, token refused, protocol version):
+ * the client stops reconnecting, rejects `ready()` and queued requests with it, and waits for
+ * `connectionLoop()` or `reconnect()`. `code` is the close code the server chose.
+ */
+export class FinalError extends MpSocketError {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(`stopped by the server: ${code} ${reason}`, cause)
+    this.name = 'FinalError'
+  }
+}
+
+/** The backend closed this connection on purpose (close code 4409: logged in elsewhere, banned...). */
+export class KickedError extends FinalError {
+  constructor(...args: ConstructorParameters<typeof FinalError>) {
+    super(...args)
+    this.name = 'KickedError'
+  }
+}
+
+/**
+ * The server refused the login for good (close code 4403), or refused `authAttempts` logins in a
+ * row (`cause` is the last refusal, a `ServerError`).
+ */
+export class AuthError extends FinalError {
+  constructor(...args: ConstructorParameters<typeof FinalError>) {
+    super(...args)
+    this.name = 'AuthError'
+  }
+}

@@ -1,7 +1,7 @@
 export { createSocket } from './create'
-export { MpSocketError, TimeoutError, ClosedError, ServerError, OfflineError } from './errors'
+export { MpSocketError, TimeoutError, ClosedError, ServerError, OfflineError, FinalError, KickedError, AuthError } from './errors'
 export { jsonProtocol, parseJsonObject } from './protocol'
-export type { Frame, Incoming, Protocol } from './protocol'
+export type { Frame, Incoming, OutgoingFrame, Protocol } from './protocol'
 export { web } from './adapters/web'
 export type { WebSocketConstructor, WebSocketLike } from './adapters/web'
 export { taro } from './adapters/taro'
@@ -10,7 +10,7 @@ export { miniProgram } from './adapters/miniprogram'
 export type { MiniProgramApi } from './adapters/miniprogram'
 export { uniAdapter } from './adapters/uni'
 export type { RuntimeName } from './adapters/auto'
-export type { Adapter, Connection, ConnectionHandlers } from './adapters/types'
+export type { Adapter, ConnectOptions, Connection, ConnectionHandlers } from './adapters/types'
 export type {
   BodyOf,
   DataOf,
@@ -23,4 +23,4 @@ export type {
   StatusListener,
   Untyped,
 } from './types'
-export type { HeartbeatOptions, Logger, QueueOptions, ReconnectOptions, SocketOptions } from './options'
+export type { ConnectContext, HeartbeatOptions, Logger, QueueOptions, ReconnectOptions, SocketOptions } from './options'

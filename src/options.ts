@@ -1,4 +1,4 @@
-import type { Adapter } from './adapters/types'
+import type { Adapter, ConnectOptions } from './adapters/types'
 import type { RuntimeName } from './adapters/auto'
 import type { BackoffOptions } from './backoff'
 import { jsonProtocol, type Protocol } from './protocol'
@@ -14,13 +14,31 @@ export interface ReconnectOptions {
   jitter?: number
   /** Retries in a row before the loop gives up (`connectionLoop()` starts it again). @default Infinity */
   maxRetries?: number
+  /**
+   * A connection counts as healthy once it has been online this long, in ms: only then does the next
+   * drop start the backoff from `minDelay` again. A server that accepts and then closes at once
+   * (an expired token in the URL, a login it cuts off) therefore sees growing delays, not a storm.
+   * @default 5000
+   */
+  stableAfter?: number
 }
 
 export interface HeartbeatOptions {
-  /** Time between pings while online, in ms. @default 30000 */
+  /** Silence (no frame received) after which the client checks the connection, in ms. @default 30000 */
   interval?: number
-  /** A ping not answered within this many ms means the connection is dead. @default 10000 */
+  /** After a check starts, the time to wait for any frame before the connection counts as dead, in ms. @default 10000 */
   timeout?: number
+  /**
+   * How the check asks the server for a sign of life:
+   * - `'request'`: the `ping` request, which the server answers (seed protocol); an error reply means
+   *   the server forgot the login, and the client reconnects and logs in again;
+   * - `'send'`: a one-way frame (`protocol.encodePing`) for servers that answer it with any frame;
+   * - `false`: nothing is sent: for servers that push often enough by themselves (or send their own
+   *   pings), silence for `interval + timeout` drops the connection.
+   * Any frame received counts as a sign of life in every mode.
+   * @default 'request'
+   */
+  ping?: 'request' | 'send' | false
 }
 
 export interface QueueOptions {
@@ -33,24 +51,44 @@ export interface Logger {
   log(...args: unknown[]): void
 }
 
+/** What `url` and `login` are told before each connect. */
+export interface ConnectContext {
+  /**
+   * `true` when the server said the last token expired or rejected it: fetch a fresh one instead of
+   * the cached one.
+   */
+  refresh: boolean
+}
+
 export interface SocketOptions {
   /** Server address, or a function read again before every connect (for signed or rotating URLs). */
-  url: string | (() => string | Promise<string>)
+  url: string | ((context: ConnectContext) => string | Promise<string>)
   /** The socket API to use: a runtime name, or an adapter such as `web(WebSocket)` or `taro(Taro)`. @default 'auto' */
   runtime?: RuntimeName | Adapter
+  /** Passed to the runtime's `connectSocket` (headers, sub-protocols...): see {@link ConnectOptions}. */
+  connectOptions?: ConnectOptions
   /**
    * Returns the login payload (seed protocol: `{ u: 'user:6', token }`), called before every connect.
    * `null`/`undefined` means nobody is logged in: the client stays offline and asks again later,
    * or at once when `connectionLoop()` is called. Leave it out to be online as soon as the socket opens.
+   * With `context.refresh` the server said the token expired or was refused: return a fresh one.
    */
-  login?: () => unknown
+  login?: (context: ConnectContext) => unknown
+  /** Logins refused in a row before the client stops with `AuthError`. @default 3 */
+  authAttempts?: number
+  /**
+   * Decides whether a close the server chose (its close frame, or the close code where the runtime
+   * reports one) ends the connection for good: the loop stops with `KickedError` (4409), `AuthError`
+   * (4403) or `FinalError`. By default 4403, 4409 and 4426 are final.
+   */
+  finalClose?: (code: number, reason: string) => boolean
   /** The wire format. @default jsonProtocol */
   protocol?: Protocol
   /** Default time a request waits for its reply, in ms, including time spent queued. @default 10000 */
   requestTimeout?: number
   /** Time a socket may take to open, in ms. @default 10000 */
   connectTimeout?: number
-  /** Ping the server while online to find dead connections; `false` turns it off. */
+  /** Checks the connection while online to find dead ones; `false` turns it off. */
   heartbeat?: HeartbeatOptions | false
   /** Reconnect with exponential backoff; `false` turns it off. */
   reconnect?: ReconnectOptions | false
@@ -62,13 +100,16 @@ export interface SocketOptions {
 
 /** @internal */
 export interface ResolvedOptions {
-  url: () => string | Promise<string>
-  login: (() => unknown) | undefined
+  url: (context: ConnectContext) => string | Promise<string>
+  login: ((context: ConnectContext) => unknown) | undefined
+  connectOptions: ConnectOptions | undefined
+  authAttempts: number
+  finalClose: (code: number, reason: string) => boolean
   protocol: Protocol
   requestTimeout: number
   connectTimeout: number
   heartbeat: Required<HeartbeatOptions> | false
-  reconnect: (BackoffOptions & { maxRetries: number }) | false
+  reconnect: (BackoffOptions & { maxRetries: number; stableAfter: number }) | false
   queueMax: number
   log: (...args: unknown[]) => void
 }
@@ -80,11 +121,21 @@ export function resolveOptions(options: SocketOptions): ResolvedOptions {
   return {
     url: typeof url === 'function' ? url : () => url,
     login: options.login,
+    connectOptions: options.connectOptions,
+    authAttempts: options.authAttempts || 3,
+    finalClose: options.finalClose || ((code) => code === 4403 || code === 4409 || code === 4426),
     protocol: options.protocol || jsonProtocol,
     requestTimeout: options.requestTimeout || 10000,
     connectTimeout: options.connectTimeout || 10000,
-    heartbeat: withDefaults(heartbeat, { interval: 30000, timeout: 10000 }),
-    reconnect: withDefaults(reconnect, { minDelay: 1000, maxDelay: 30000, factor: 2, jitter: 0.5, maxRetries: Infinity }),
+    heartbeat: withDefaults<Required<HeartbeatOptions>>(heartbeat, { interval: 30000, timeout: 10000, ping: 'request' }),
+    reconnect: withDefaults(reconnect, {
+      minDelay: 1000,
+      maxDelay: 30000,
+      factor: 2,
+      jitter: 0.5,
+      maxRetries: Infinity,
+      stableAfter: 5000,
+    }),
     queueMax: queue === false ? 0 : (queue && queue.max) || 100,
     log: logger ? (...args) => logger.log('[mp-socket]', ...args) : () => {},
   }

@@ -1,6 +1,12 @@
 /** What a runtime hands over from the socket: text or binary. */
 export type Frame = string | ArrayBuffer
 
+/**
+ * What an encoder may return: text, or binary as an `ArrayBuffer` or a view of one (a `Uint8Array`...).
+ * A view goes out as exactly its own bytes, never the whole buffer behind it.
+ */
+export type OutgoingFrame = Frame | ArrayBufferView
+
 /** One decoded incoming frame. */
 export type Incoming =
   /** The answer to a request sent with `encodeRequest(id, ...)`. */
@@ -9,6 +15,12 @@ export type Incoming =
   | { kind: 'push'; event: string; message: unknown }
   /** A liveness check from the server, answered at once with `encodePong(id)`. */
   | { kind: 'ping'; id: unknown }
+  /**
+   * The server is closing the connection with `code` (sent just before the close itself, because
+   * close codes do not survive every runtime). Codes the `finalClose` option deems final stop the
+   * client; others reconnect.
+   */
+  | { kind: 'close'; code: number; reason: string }
 
 /**
  * The wire format: how requests, one-way messages, pongs and login are written, and how incoming
@@ -22,16 +34,24 @@ export interface Protocol {
    */
   decode(frame: Frame): Incoming | undefined
   /** A request that the server answers with a reply carrying the same `id`. */
-  encodeRequest(id: string, event: string, data: unknown): Frame
+  encodeRequest(id: string, event: string, data: unknown): OutgoingFrame
   /** A one-way message: no reply is expected. */
-  encodeSend(event: string, data: unknown): Frame
+  encodeSend(event: string, data: unknown): OutgoingFrame
   /** The answer to a server ping, carrying its id exactly as received. */
-  encodePong(id: unknown): Frame
+  encodePong(id: unknown): OutgoingFrame
   /**
    * Login as a one-way message, for servers that never answer it: the client counts as online
    * once it is sent. Leave it out to log in with a `login` request that the server answers.
    */
-  encodeLogin?(payload: unknown): Frame
+  encodeLogin?(payload: unknown): OutgoingFrame
+  /** A one-way ping, for `heartbeat: { ping: 'send' }`: any frame the server sends back is the answer. */
+  encodePing?(): OutgoingFrame
+  /**
+   * Reads a refused login (the error reply to the `login` request): `'expired'` makes the client ask
+   * `login({ refresh: true })` for a fresh token once and log in again at once; `'rejected'` counts
+   * towards `authAttempts`; anything else is retried like a network failure.
+   */
+  authFailure?(code: unknown, body: unknown): 'expired' | 'rejected' | undefined
 }
 
 /**
@@ -55,7 +75,9 @@ export function parseJsonObject(frame: Frame): Record<string, unknown> | undefin
  * - reply `{"type":"respon","event":ID,"data":{"error":0,"body":B}}` (`error` other than 0 fails);
  * - push `{"type":"app","event":E,...}` (handlers get the whole object);
  * - server ping `{"type":"ping","uuid":X}`, answered `{"event":"response","uuid":X}`;
- * - login is the request `login`, heartbeat the request `ping`.
+ * - login is the request `login`, heartbeat the request `ping` (one-way: `{"event":"ping"}`);
+ * - a login refused with error 419 means the token expired, 401 or 403 that it is refused;
+ * - before closing for a reason the client must know, `{"type":"close","code":C,"reason":R}`.
  */
 export const jsonProtocol: Protocol = {
   decode(frame) {
@@ -68,9 +90,14 @@ export const jsonProtocol: Protocol = {
     }
     if (type === 'app' && typeof event === 'string') return { kind: 'push', event, message }
     if (type === 'ping' && message.uuid !== undefined) return { kind: 'ping', id: message.uuid }
+    if (type === 'close' && typeof message.code === 'number') {
+      return { kind: 'close', code: message.code, reason: String(message.reason || '') }
+    }
     return undefined
   },
   encodeRequest: (uuid, event, data) => JSON.stringify({ event, data, uuid }),
   encodeSend: (event, data) => JSON.stringify({ event, data }),
   encodePong: (uuid) => JSON.stringify({ event: 'response', uuid }),
+  encodePing: () => '{"event":"ping"}',
+  authFailure: (code) => (code === 419 ? 'expired' : code === 401 || code === 403 ? 'rejected' : undefined),
 }

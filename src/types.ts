@@ -1,7 +1,8 @@
 // The public types of the client: what `createSocket` returns and the maps that type it.
 
 /**
- * - `idle`: not connected (not started yet, waiting to retry, or nobody logged in);
+ * - `idle`: not connected (not started yet, waiting to retry, nobody logged in, or stopped: gave up
+ *   or the server's final decision, see `FinalError`);
  * - `connecting`: a socket is opening; `open`: it is open and logging in;
  * - `online`: logged in (or open, without `login`), requests flow;
  * - `closed`: `close()` was called; final.
@@ -41,19 +42,32 @@ export type BodyOf<R, E> = RequestField<R, E, 'body', unknown>
 export type Untyped = Record<string, any>
 
 export interface RequestOptions {
-  /** Overrides `requestTimeout` for this request, in ms. */
+  /**
+   * Overrides `requestTimeout` for this request, in ms: a positive number, or `Infinity` to wait until
+   * the reply or the connection's end. Anything else rejects the request with a `RangeError`.
+   */
   timeout?: number
 }
 
 export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Untyped> {
   /** Where the client is in its life: see {@link Status}. */
   readonly status: Status
-  /** Starts connecting and stays connected. Called again while offline, it tries at once. */
+  /** Starts connecting and stays connected. Called again while offline or stopped, it tries at once. */
   connectionLoop(): void
+  /**
+   * Drops the current socket (requests written on it fail with `ClosedError`, queued ones wait) and
+   * connects again at once; also restarts a stopped client.
+   */
+  reconnect(): void
   /** Sends a request and resolves with the body of its reply. */
   request<E extends keyof R & string>(event: E, data?: DataOf<R, E>, options?: RequestOptions): Promise<BodyOf<R, E>>
-  /** Sends a one-way message. While offline it waits in the queue like a request. */
-  send<E extends keyof R & string>(event: E, data?: DataOf<R, E>): void
+  /**
+   * Sends a one-way message. While offline it waits in the queue like a request. Resolves once it is
+   * written to an open socket; rejects when it is dropped (`OfflineError` queue full or closed,
+   * `TimeoutError` still queued after `requestTimeout`, `ClosedError`). Ignoring the promise is safe:
+   * it never becomes an unhandled rejection.
+   */
+  send<E extends keyof R & string>(event: E, data?: DataOf<R, E>): Promise<void>
   /** Handles server pushes of `event`; returns the function that removes this handler. */
   on<E extends keyof P & string>(event: E, handler: (message: PushOf<P, E>) => void): () => void
   /** Like `on`, for the next push of `event` only. */
@@ -62,7 +76,10 @@ export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Un
   off<E extends keyof P & string>(event: E, handler: (message: PushOf<P, E>) => void): void
   /** Removes every handler of `event` (for a page's `onUnload`). */
   uninstall(event: keyof P & string): void
-  /** Resolves once online; rejects with `OfflineError` when closed or when reconnecting gives up. */
+  /**
+   * Resolves once online; rejects with `OfflineError` when closed or when reconnecting gives up, and
+   * with `FinalError` (`KickedError`, `AuthError`) when the server stopped the client.
+   */
   ready(): Promise<void>
   /** Listens to status changes; returns the function that stops listening. */
   onStatus(listener: StatusListener): () => void

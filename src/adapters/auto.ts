@@ -1,4 +1,5 @@
 import { MpSocketError } from '../errors'
+import { alipay } from './alipay'
 import { miniProgram, type MiniProgramApi } from './miniprogram'
 import type { Adapter } from './types'
 import { uniAdapter } from './uni'
@@ -25,17 +26,6 @@ const detectors: Record<Exclude<RuntimeName, 'auto'>, () => Adapter | undefined>
   qq: () => (typeof qq !== 'undefined' && qq ? miniProgram(qq) : undefined),
   swan: () => (typeof swan !== 'undefined' && swan ? miniProgram(swan) : undefined),
   web: () => (typeof WebSocket !== 'undefined' && WebSocket ? web(WebSocket) : undefined),
-}
-
-/** Alipay keeps one global socket unless `multiple: true` asks for a SocketTask. */
-function alipay(api: MiniProgramApi): Adapter {
-  return miniProgram({
-    onAppShow: api.onAppShow && api.onAppShow.bind(api),
-    offAppShow: api.offAppShow && api.offAppShow.bind(api),
-    onNetworkStatusChange: api.onNetworkStatusChange && api.onNetworkStatusChange.bind(api),
-    offNetworkStatusChange: api.offNetworkStatusChange && api.offNetworkStatusChange.bind(api),
-    connectSocket: (options) => api.connectSocket(Object.assign({ multiple: true }, options)),
-  })
 }
 
 /**

@@ -1,16 +1,16 @@
-import type { Adapter } from './types'
+import type { Adapter, ConnectOptions } from './types'
 import { taskConnection, watchLifecycle, type LifecycleApi, type SocketTaskLike } from './task'
 
 /** A mini-program API object with `connectSocket` returning a SocketTask (wx, my, tt, qq, swan). */
 export interface MiniProgramApi extends LifecycleApi {
-  connectSocket(options: { url: string; complete?: () => void; multiple?: boolean }): SocketTaskLike
+  connectSocket(options: ConnectOptions & { url: string; complete?: () => void; multiple?: boolean }): SocketTaskLike
 }
 
 /** Adapter over a wx-style API object: `miniProgram(wx)`, `miniProgram(qq)`. */
 export function miniProgram(api: MiniProgramApi): Adapter {
   return {
     // A callback is always passed: some runtimes return a SocketTask only when one is given.
-    connect: (url, handlers) => taskConnection(api.connectSocket({ url, complete() {} }), handlers),
+    connect: (url, handlers, options) => taskConnection(api.connectSocket(Object.assign({}, options, { url, complete() {} })), handlers),
     watch: (wake) => watchLifecycle(api, wake),
   }
 }

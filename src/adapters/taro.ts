@@ -1,9 +1,9 @@
-import type { Adapter, Connection, ConnectionHandlers } from './types'
+import type { Adapter, ConnectOptions, Connection, ConnectionHandlers } from './types'
 import { taskConnection, watchLifecycle, type LifecycleApi, type SocketTaskLike } from './task'
 
 /** The part of Taro the adapter uses: pass the `Taro` object you import from `@tarojs/taro`. */
 export interface TaroApi extends LifecycleApi {
-  connectSocket(options: { url: string; complete?: () => void }): Promise<SocketTaskLike>
+  connectSocket(options: ConnectOptions & { url: string; complete?: () => void }): Promise<SocketTaskLike>
 }
 
 interface BlobLike {
@@ -16,7 +16,7 @@ interface BlobLike {
  */
 export function taro(Taro: TaroApi): Adapter {
   return {
-    connect(url, handlers) {
+    connect(url, handlers, options) {
       let closeRequest: [number, string] | undefined
       let task: SocketTaskLike | undefined
       let connection: Connection | undefined
@@ -32,7 +32,7 @@ export function taro(Taro: TaroApi): Adapter {
         close: (code, reason) => delivered.then(() => handlers.close(code, reason)),
         error: (message) => handlers.error(message),
       }
-      Taro.connectSocket({ url, complete() {} }).then(
+      Taro.connectSocket(Object.assign({}, options, { url, complete() {} })).then(
         (opened) => {
           task = opened
           connection = taskConnection(opened, ordered)

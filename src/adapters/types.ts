@@ -8,6 +8,24 @@ export interface ConnectionHandlers {
   error(message: string): void
 }
 
+/**
+ * Options for the runtime's `connectSocket`, passed through as they are. Where a runtime has no
+ * such option it is left out: browsers and H5 runtimes cannot send headers (put a token in the URL
+ * or in the login instead); Alipay takes `protocols` as a `Sec-WebSocket-Protocol` header.
+ */
+export interface ConnectOptions {
+  /** Handshake headers (mini-programs, uni-app outside H5, Node's `ws`). */
+  header?: Record<string, string>
+  /** Sub-protocols; the server must echo one (ByteDance refuses the socket otherwise). */
+  protocols?: string[]
+  /** Negotiate compression (WeChat, Node's `ws`). */
+  perMessageDeflate?: boolean
+  /** Turn off Nagle's algorithm (WeChat). */
+  tcpNoDelay?: boolean
+  /** The runtime's own handshake timeout, in ms (the client's `connectTimeout` applies everywhere). */
+  timeout?: number
+}
+
 /** One socket, as the client sees it. */
 export interface Connection {
   send(data: string | ArrayBuffer): void
@@ -19,8 +37,8 @@ export interface Connection {
  * swan, Taro and WebSocket ship with the SDK; write your own for anything else.
  */
 export interface Adapter {
-  /** Opens a socket. May throw; may call `handlers` at any time after returning. */
-  connect(url: string, handlers: ConnectionHandlers): Connection
+  /** Opens a socket. May throw; may call `handlers` at any time, even before returning. */
+  connect(url: string, handlers: ConnectionHandlers, options?: ConnectOptions): Connection
   /**
    * Calls `wake` when the network comes back or changes, or the app returns to the foreground:
    * moments when the connection is likely dead or worth trying at once. Returns the function that

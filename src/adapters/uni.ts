@@ -1,8 +1,8 @@
-import type { Adapter } from './types'
+import type { Adapter, ConnectOptions } from './types'
 import { taskConnection, watchLifecycle, type LifecycleApi, type SocketTaskLike } from './task'
 
 interface UniApi extends LifecycleApi {
-  connectSocket(options: { url: string; complete: () => void }): SocketTaskLike
+  connectSocket(options: ConnectOptions & { url: string; complete: () => void }): SocketTaskLike
 }
 declare const uni: UniApi
 
@@ -13,7 +13,7 @@ declare const uni: UniApi
  */
 export function uniAdapter(): Adapter {
   return {
-    connect: (url, handlers) => taskConnection(uni.connectSocket({ url, complete() {} }), handlers),
+    connect: (url, handlers, options) => taskConnection(uni.connectSocket(Object.assign({}, options, { url, complete() {} })), handlers),
     watch: (wake) =>
       watchLifecycle(
         {

@@ -11,7 +11,20 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void
 }
 
-export type WebSocketConstructor = new (url: string) => WebSocketLike
+/**
+ * A WebSocket class. Browsers take `(url, protocols)`; Node's `ws` also takes an options object,
+ * where handshake headers and compression go.
+ */
+export type WebSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+  options?: { headers?: Record<string, string>; perMessageDeflate?: boolean },
+) => WebSocketLike
+
+/** `ws`'s own event interface: its `message` listener gets the data without building a MessageEvent. */
+interface NodeEmitter {
+  on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): void
+}
 
 interface EventSource {
   addEventListener(type: string, listener: () => void): void
@@ -23,14 +36,26 @@ declare const document: (EventSource & { visibilityState: string }) | undefined
 /**
  * Adapter over a WebSocket constructor: the browser's `WebSocket`, or `WebSocket` from the `ws`
  * package in Node. Network regained (`online`) and the page becoming visible wake the client.
+ * `connectOptions.protocols` goes to every implementation; `header` and `perMessageDeflate` only
+ * to those that take an options object (`ws`): browsers cannot send headers.
  */
 export function web(WebSocketClass: WebSocketConstructor): Adapter {
   return {
-    connect(url, handlers) {
-      const socket = new WebSocketClass(url)
+    connect(url, handlers, options = {}) {
+      const { protocols, header, perMessageDeflate } = options
+      // Only what was given: `ws` reads a present-but-undefined `perMessageDeflate` as "off".
+      const extra: { headers?: Record<string, string>; perMessageDeflate?: boolean } = {}
+      if (header) extra.headers = header
+      if (perMessageDeflate !== undefined) extra.perMessageDeflate = perMessageDeflate
+      const socket = new WebSocketClass(url, protocols, extra)
       socket.binaryType = 'arraybuffer'
       socket.onopen = () => handlers.open()
-      socket.onmessage = (event) => handlers.message(event.data)
+      const emitter = socket as unknown as Partial<NodeEmitter>
+      // `ws` builds a MessageEvent for every frame that reaches `onmessage`: its own `message`
+      // event spares that allocation on the hot path. Text arrives there as a Buffer.
+      if (typeof emitter.on === 'function') {
+        emitter.on('message', (data, isBinary) => handlers.message(isBinary ? data : String(data)))
+      } else socket.onmessage = (event) => handlers.message(event.data)
       socket.onclose = (event) => handlers.close(event.code, event.reason)
       socket.onerror = () => handlers.error('socket error')
       return {

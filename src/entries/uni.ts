@@ -3,7 +3,7 @@ import { uniAdapter } from '../adapters/uni'
 import { createClient } from '../client'
 import type { SingleRuntimeCreateSocket } from './single'
 
-export { MpSocketError, TimeoutError, ClosedError, ServerError, OfflineError } from '../errors'
+export { MpSocketError, TimeoutError, ClosedError, ServerError, OfflineError, FinalError, KickedError, AuthError } from '../errors'
 export { jsonProtocol } from '../protocol'
 export type * from '../index'
 

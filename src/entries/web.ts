@@ -5,7 +5,7 @@ import type { SingleRuntimeCreateSocket } from './single'
 
 declare const WebSocket: WebSocketConstructor
 
-export { MpSocketError, TimeoutError, ClosedError, ServerError, OfflineError } from '../errors'
+export { MpSocketError, TimeoutError, ClosedError, ServerError, OfflineError, FinalError, KickedError, AuthError } from '../errors'
 export { jsonProtocol } from '../protocol'
 export { web } from '../adapters/web'
 export type * from '../index'

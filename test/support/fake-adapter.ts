@@ -1,8 +1,12 @@
-import type { Adapter, ConnectionHandlers } from '../../src/adapters/types'
+import type { Adapter, ConnectOptions, ConnectionHandlers } from '../../src/adapters/types'
 
 /** One socket opened through the fake adapter, driven by the test as if it were the server. */
 export interface FakeSocket {
   url: string
+  /** The `connectOptions` the client passed. */
+  options?: ConnectOptions
+  /** Frames exactly as the client wrote them. */
+  raw: Array<string | ArrayBuffer>
   /** Frames the client wrote, parsed as JSON when they are JSON. */
   sent: any[]
   closedWith?: { code: number; reason: string }
@@ -23,10 +27,12 @@ export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: b
   let watching = 0
 
   const adapter: Adapter = {
-    connect(url, handlers) {
+    connect(url, handlers, connectOptions) {
       if (options.throwOnConnect) throw new Error('cannot connect')
       const socket: FakeSocket = {
         url,
+        options: connectOptions,
+        raw: [],
         sent: [],
         handlers,
         open: () => handlers.open(),
@@ -46,6 +52,7 @@ export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: b
       return {
         send(data) {
           if (options.throwOnSend) throw new Error('send failed')
+          socket.raw.push(data)
           let frame: unknown = data
           try {
             frame = JSON.parse(data as string)

@@ -133,9 +133,9 @@ describe('connecting and login', () => {
     random.mockRestore()
   })
 
-  it('resets the retry count only after a login succeeds', async () => {
+  it('resets the retry count only after a connection stayed online for stableAfter', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0)
-    const { fake, client } = setup({ reconnect: { minDelay: 1000, jitter: 0.5 } })
+    const { fake, client } = setup({ reconnect: { minDelay: 1000, jitter: 0.5, stableAfter: 5000 } })
     client.connectionLoop()
     await flush()
     fake.last.fail()
@@ -147,12 +147,24 @@ describe('connecting and login', () => {
     expect(fake.sockets).toHaveLength(2)
     await vi.advanceTimersByTimeAsync(1)
     expect(fake.sockets).toHaveLength(3)
+    // Logged in, then cut at once (a server that closes after login): still growing.
     fake.last.open()
     fake.last.reply('login', 'ok')
     await flush()
+    expect(client.status).toBe('online')
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(3999)
+    expect(fake.sockets).toHaveLength(3)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(fake.sockets).toHaveLength(4)
+    // Online for stableAfter: the next drop starts again from minDelay.
+    fake.last.open()
+    fake.last.reply('login', 'ok')
+    await flush()
+    await vi.advanceTimersByTimeAsync(5000)
     fake.last.serverClose(1006)
     await vi.advanceTimersByTimeAsync(1000)
-    expect(fake.sockets).toHaveLength(4)
+    expect(fake.sockets).toHaveLength(5)
     vi.mocked(Math.random).mockRestore()
   })
 
@@ -574,7 +586,7 @@ describe('close()', () => {
     expect(statuses.at(-1)?.[0]).toBe('closed')
     await expect(client.request('b')).rejects.toBeInstanceOf(OfflineError)
     await expect(client.ready()).rejects.toBeInstanceOf(OfflineError)
-    expect(() => client.send('c')).toThrow(OfflineError)
+    await expect(client.send('c')).rejects.toBeInstanceOf(OfflineError)
     expect(() => client.connectionLoop()).toThrow(OfflineError)
     fake.last.receive({ type: 'app', event: 'e' })
     expect(handler).not.toHaveBeenCalled()

@@ -2,12 +2,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TimeoutError } from '../../src/errors'
 import { createPool, type Pending } from '../../src/pool'
 
-function pending(id: string) {
+function pending(id: string, timeout = 1000) {
   const request: Pending & { outcome?: unknown } = {
     id,
     event: 'e',
     frame: '',
     expectsReply: true,
+    timeout,
+    deadline: 0,
     sent: false,
     resolve: vi.fn((body) => (request.outcome = body)),
     reject: vi.fn((error) => (request.outcome = error)),
@@ -26,8 +28,8 @@ describe('pool', () => {
     const pool = createPool()
     const a = pending('a')
     const b = pending('b')
-    pool.add(a, 1000)
-    pool.add(b, 1000)
+    pool.add(a)
+    pool.add(b)
     expect(pool.list()).toEqual([a, b])
     expect(pool.take('a')).toBe(a)
     expect(pool.take('a')).toBeUndefined()
@@ -39,8 +41,8 @@ describe('pool', () => {
     const pool = createPool()
     const a = pending('a')
     const b = pending('b')
-    pool.add(a, 1000)
-    pool.add(b, 1000)
+    pool.add(a)
+    pool.add(b)
     pool.take('b')
     vi.advanceTimersByTime(1000)
     expect(a.reject).toHaveBeenCalledTimes(1)
@@ -49,11 +51,60 @@ describe('pool', () => {
     expect(pool.list()).toEqual([])
   })
 
-  it('sets no timer for a timeout setTimeout cannot hold', () => {
+  it('keeps one timer for the whole pool and times each request out at its own deadline', () => {
     const pool = createPool()
-    pool.add(pending('a'), Infinity)
-    pool.add(pending('b'), 2 ** 31)
+    const slow = pending('slow', 3000)
+    pool.add(slow)
+    vi.advanceTimersByTime(500)
+    const fast = pending('fast', 1000)
+    const middle = pending('middle', 2000)
+    pool.add(fast)
+    pool.add(middle)
+    expect(vi.getTimerCount()).toBe(1)
+    vi.advanceTimersByTime(999)
+    expect(fast.reject).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(1)
+    expect(fast.outcome).toBeInstanceOf(TimeoutError)
+    expect(slow.reject).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(999)
+    expect(middle.reject).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(1)
+    expect(middle.outcome).toBeInstanceOf(TimeoutError)
+    vi.advanceTimersByTime(499)
+    expect(slow.reject).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(1)
+    expect(slow.outcome).toBeInstanceOf(TimeoutError)
+    expect(pool.list()).toEqual([])
+  })
+
+  it('holds no timer once empty, and a request taken early does not time out the others early', () => {
+    const pool = createPool()
+    const a = pending('a', 1000)
+    const b = pending('b', 5000)
+    pool.add(a)
+    pool.add(b)
+    pool.take('a')
+    vi.advanceTimersByTime(1000)
+    expect(b.reject).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(3999)
+    expect(b.reject).not.toHaveBeenCalled()
+    pool.take('b')
     expect(vi.getTimerCount()).toBe(0)
-    expect(pool.list()).toHaveLength(2)
+  })
+
+  it('waits without limit on Infinity, and past what setTimeout can hold without firing early', () => {
+    const pool = createPool()
+    const forever = pending('forever', Infinity)
+    const long = pending('long', 2 ** 31 + 1000)
+    pool.add(forever)
+    expect(vi.getTimerCount()).toBe(0)
+    pool.add(long)
+    vi.advanceTimersByTime(2 ** 31)
+    expect(long.reject).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(1000)
+    expect(long.outcome).toBeInstanceOf(TimeoutError)
+    expect(forever.reject).not.toHaveBeenCalled()
+    expect(vi.getTimerCount()).toBe(0)
+    pool.take('forever')
   })
 })
