@@ -81,7 +81,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       assertNotClosed()
       // Stopped by itself: nothing will send it until connectionLoop() or reconnect().
       if (connection.stopped && !direct) throw connection.stopped
-      if (!(timeout > 0)) throw new RangeError(`timeout must be a positive number of ms, got ${timeout}`)
+      if (!(timeout > 0)) throw new RangeError('timeout must be > 0')
       const online = direct || connection.status === 'online'
       if (!online && pool.list().filter((request) => !request.sent).length >= queueMax) {
         throw new OfflineError(queueMax ? 'queue full' : 'offline')

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { alipay, fromBase64, toBase64 } from '../../src/adapters/alipay'
 import { resolveRuntime } from '../../src/adapters/auto'
 import { taro } from '../../src/adapters/taro'
 import { taskConnection, type SocketTaskLike } from '../../src/adapters/task'
@@ -253,5 +254,37 @@ describe('web adapter', () => {
 
   it('watches nothing where there is no window (Node)', () => {
     expect(() => web(FakeWebSocket).watch!(() => {})()).not.toThrow()
+  })
+})
+
+describe('alipay adapter', () => {
+  it('round-trips any bytes through base64', () => {
+    for (let length = 0; length < 40; length++) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 97 + length * 13) % 256)
+      const text = toBase64(bytes.buffer)
+      expect(text).toBe(Buffer.from(bytes).toString('base64'))
+      expect([...new Uint8Array(fromBase64(text))]).toEqual([...bytes])
+    }
+  })
+
+  it('asks for a task with multiple: true, moves protocols into a header, and carries binary as base64 both ways', () => {
+    const task = singleHandlerTask()
+    const my = { connectSocket: vi.fn((_options: object) => task) }
+    const events = recorder()
+    const connection = alipay(my).connect('ws://x', events, { protocols: ['a', 'b'], header: { 'x-app': '1' } })
+    expect(my.connectSocket).toHaveBeenCalledWith(
+      expect.objectContaining({ url: 'ws://x', multiple: true, protocols: undefined, header: { 'Sec-WebSocket-Protocol': 'a, b', 'x-app': '1' } }),
+    )
+    connection.send(Uint8Array.from([1, 2, 255]).buffer)
+    connection.send('text')
+    expect(task.send.mock.calls.map(([options]) => options)).toEqual([
+      expect.objectContaining({ data: 'AQL/', isBuffer: true }),
+      expect.objectContaining({ data: 'text' }),
+    ])
+    task.fire('message', { data: 'AQL/', isBuffer: true })
+    task.fire('message', { data: { data: 'BAU=', isBuffer: true } })
+    task.fire('message', { data: 'plain' })
+    const received = events.events.filter(([kind]) => kind === 'message').map(([, data]) => (data instanceof ArrayBuffer ? [...new Uint8Array(data)] : data))
+    expect(received).toEqual([[1, 2, 255], [4, 5], 'plain'])
   })
 })

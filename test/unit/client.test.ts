@@ -236,7 +236,7 @@ describe('connecting and login', () => {
     await flush()
     const stale = fake.last
     await vi.advanceTimersByTimeAsync(5000)
-    expect(stale.closedWith).toEqual({ code: 4000, reason: 'open timeout' })
+    expect(stale.closedWith).toEqual({ code: 4000, reason: 'connect timeout' })
     expect(client.status).toBe('idle')
     await vi.advanceTimersByTimeAsync(1000)
     expect(fake.sockets).toHaveLength(2)
