@@ -20,7 +20,7 @@ function singleHandlerTask() {
     close: vi.fn((options: unknown) => {
       task.closed = options
     }),
-    onOpen: (cb: () => void) => (handlers.open = cb),
+    onOpen: (cb: (r?: any) => void) => (handlers.open = cb),
     onMessage: (cb: (r: any) => void) => (handlers.message = cb),
     onClose: (cb: (r: any) => void) => (handlers.close = cb),
     onError: (cb: (r: any) => void) => (handlers.error = cb),
