@@ -1,0 +1,54 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Handler } from './handlers'
+
+export interface ServerOptions {
+  /** @default '127.0.0.1' */
+  host?: string
+  /** 0 picks a free port. @default 0 */
+  port?: number
+  /** Secret of the default token check (HMAC-SHA256 of `u`), and of `POST /push` unless `pushSecret` is set. */
+  secret: string
+  /** Bearer token `POST /push` requires. @default secret */
+  pushSecret?: string
+  /** Checks a login; the default compares `token` with `signToken(secret, u)` in constant time. */
+  verifyLogin?: (u: string, token: string) => boolean | Promise<boolean>
+  /** A socket not logged in by then is closed with 4401, in ms. @default 10000 */
+  loginTimeout?: number
+  /** Server pings `{"type":"ping","uuid":...}` this often, in ms. @default 20000 */
+  pingInterval?: number
+  /** A socket silent (no frame at all) for this long is cut off, in ms. @default 60000 */
+  idleTimeout?: number
+  /** Largest frame accepted, in bytes; larger ones close the socket with 1009. @default 65536 */
+  maxPayload?: number
+  /** Frames a socket may send per `interval` ms before it is closed with 4429; `false`: no limit. */
+  rateLimit?: { messages: number; interval: number } | false
+  /** With a Redis URL, pushes and presence go through Redis so that several nodes act as one. */
+  redisUrl?: string
+  /** Redis pub/sub channel for pushes. @default 'mp-socket:push' */
+  channel?: string
+  /** More HTTP routes (return true when handled), e.g. the demo's page. */
+  routes?: (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>
+  /** @default no logging */
+  log?: (...args: unknown[]) => void
+}
+
+/** Every option with its default applied, resolved once. */
+export type ResolvedOptions = Required<Omit<ServerOptions, 'redisUrl' | 'channel' | 'routes' | 'verifyLogin'>> &
+  Pick<ServerOptions, 'redisUrl' | 'channel' | 'routes' | 'verifyLogin'>
+
+export function resolveOptions(options: ServerOptions): ResolvedOptions {
+  if (!options.secret) throw new Error('createServer: a secret is required')
+  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as ServerOptions
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    pushSecret: options.secret,
+    loginTimeout: 10_000,
+    pingInterval: 20_000,
+    idleTimeout: 60_000,
+    maxPayload: 64 * 1024,
+    rateLimit: { messages: 200, interval: 1000 },
+    log: () => {},
+    ...defined,
+  }
+}
