@@ -1,5 +1,7 @@
 export { createServer, CloseCode, ReplyCode, ReplyError } from './server'
 export type { Handler, HandlerContext, ReferenceServer, ServerOptions } from './server'
 export { signToken, verifyToken } from './token'
+export type { SignOptions, TokenCheck } from './token'
+export { SerializationError } from './frames'
 export { parsePush } from './bus'
 export type { PushMessage } from './bus'

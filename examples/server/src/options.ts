@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Handler } from './handlers'
+import type { TokenCheck } from './token'
 
 export interface ServerOptions {
   /** @default '127.0.0.1' */
@@ -10,8 +10,12 @@ export interface ServerOptions {
   secret: string
   /** Bearer token `POST /push` requires. @default secret */
   pushSecret?: string
-  /** Checks a login; the default compares `token` with `signToken(secret, u)` in constant time. */
-  verifyLogin?: (u: string, token: string) => boolean | Promise<boolean>
+  /**
+   * Checks a login (from a `login` request or the `?u=&token=` of the URL); the default is
+   * `verifyToken(secret, u, token)`. `true`/`'ok'` lets the user in, `'expired'` asks the client for
+   * a fresh token (reply 419, close 4419), `false`/`'invalid'` refuses (reply 401, close 4403).
+   */
+  verifyLogin?: (u: string, token: string) => boolean | TokenCheck | Promise<boolean | TokenCheck>
   /** A socket not logged in by then is closed with 4401, in ms. @default 10000 */
   loginTimeout?: number
   /** Server pings `{"type":"ping","uuid":...}` this often, in ms. @default 20000 */
@@ -20,6 +24,18 @@ export interface ServerOptions {
   idleTimeout?: number
   /** Largest frame accepted, in bytes; larger ones close the socket with 1009. @default 65536 */
   maxPayload?: number
+  /** Deepest nesting of objects and arrays accepted in a frame or a `POST /push` body. @default 32 */
+  maxDepth?: number
+  /**
+   * Bytes a socket may have waiting to be sent (a slow phone) before it is closed with 4503; the
+   * client reconnects and recovers the rest from history. @default 1048576
+   */
+  maxBuffered?: number
+  /**
+   * HTTP connections idle, or sending their headers or body, longer than this are closed, in ms
+   * (WebSocket connections are not affected once upgraded). @default 10000
+   */
+  httpTimeout?: number
   /** Frames a socket may send per `interval` ms before it is closed with 4429; `false`: no limit. */
   rateLimit?: { messages: number; interval: number } | false
   /** With a Redis URL, pushes and presence go through Redis so that several nodes act as one. */
@@ -47,6 +63,9 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     pingInterval: 20_000,
     idleTimeout: 60_000,
     maxPayload: 64 * 1024,
+    maxDepth: 32,
+    maxBuffered: 1024 * 1024,
+    httpTimeout: 10_000,
     rateLimit: { messages: 200, interval: 1000 },
     log: () => {},
     ...defined,

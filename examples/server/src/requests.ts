@@ -1,4 +1,5 @@
 import type { RawData } from 'ws'
+import type { Authenticate } from './auth'
 import { CloseCode, ReplyCode, ReplyError } from './codes'
 import { parseFrame } from './frames'
 import type { Handler, PushInput } from './handlers'
@@ -10,9 +11,12 @@ export interface RequestContext {
   options: ResolvedOptions
   handlers: Map<string, Handler>
   sessions: Sessions
-  verifyLogin: (u: string, token: string) => boolean | Promise<boolean>
+  authenticate: Authenticate
   push(message: PushInput): Promise<number>
 }
+
+/** Protocol versions this server speaks; a login asking for another is closed with 4426. */
+export const PROTOCOL_VERSIONS = [1]
 
 /**
  * Reads every frame a client sends and answers it: the built-in events (login, ping, the answer to
@@ -24,17 +28,16 @@ export function createReceiver(context: RequestContext) {
   const { log } = options
 
   async function login(session: Session, data: unknown, uuid: unknown) {
-    const { u, token } = (data && typeof data === 'object' ? data : {}) as { u?: unknown; token?: unknown }
+    const { u, token, protocol } = (data && typeof data === 'object' ? data : {}) as { u?: unknown; token?: unknown; protocol?: unknown }
+    if (protocol !== undefined && !PROTOCOL_VERSIONS.includes(protocol as number)) {
+      return session.close(CloseCode.protocolVersion, `protocol ${String(protocol)} not supported`)
+    }
     if (typeof u !== 'string' || !u || typeof token !== 'string') {
       return session.reply(uuid, ReplyCode.badRequest, 'login needs {u, token} strings')
     }
-    let valid = false
-    try {
-      valid = await context.verifyLogin(u, token)
-    } catch (error) {
-      log('verifyLogin threw:', error)
-    }
-    if (!valid) return session.reply(uuid, ReplyCode.unauthorized, 'invalid token')
+    const check = await context.authenticate(u, token)
+    if (check === 'expired') return session.reply(uuid, ReplyCode.tokenExpired, 'token expired')
+    if (check !== 'ok') return session.reply(uuid, ReplyCode.unauthorized, 'invalid token')
     if (!sessions.has(session)) return // closed while the token was checked
     clearTimeout(session.loginTimer)
     sessions.bind(session, u)
@@ -63,16 +66,20 @@ export function createReceiver(context: RequestContext) {
     const now = Date.now()
     session.lastSeen = now
     if (session.overRate(options.rateLimit, now)) return session.close(CloseCode.rateLimited, 'rate limit')
-    const message = parseFrame(raw, isBinary)
-    if (!message) return session.close(CloseCode.badFrame, 'expected a JSON object')
-    const { event, data, uuid } = message
+    const frame = parseFrame(raw, isBinary, options.maxDepth)
+    if (frame.kind === 'invalid') return session.close(CloseCode.badFrame, 'expected a JSON object')
+    const uuid = frame.kind === 'object' ? frame.message.uuid : frame.uuid
     if (uuid !== undefined && typeof uuid !== 'string' && typeof uuid !== 'number') {
       return session.close(CloseCode.badFrame, 'uuid must be a string or number')
     }
+    if (frame.kind === 'too-deep') return session.reply(uuid, ReplyCode.badRequest, `nested deeper than ${options.maxDepth} levels`)
+    const { event, data } = frame.message
     if (typeof event !== 'string') return session.reply(uuid, ReplyCode.badRequest, 'event must be a string')
     if (event === 'response') return // the answer to our ping: lastSeen is all it is for
     if (event === 'login') return void login(session, data, uuid).catch((error) => log('login failed:', error))
     if (event === 'ping') {
+      // A one-way ping (no uuid) is answered with a pong frame; a ping request with a reply.
+      if (uuid === undefined) return void session.send('{"type":"pong"}')
       const known = session.user !== undefined
       return session.reply(uuid, known ? ReplyCode.ok : ReplyCode.unauthorized, known ? 'pong' : 'not logged in')
     }

@@ -1,8 +1,10 @@
-import { createServer as createHttpServer } from 'node:http'
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { memoryBus, parsePush, redisBus, type Bus, type PushMessage } from './bus'
+import { createAuthenticator, credentialsInUrl } from './auth'
 import { CloseCode } from './codes'
+import { toJson } from './frames'
 import { BUILT_IN_EVENTS, type Handler, type PushInput } from './handlers'
 import { createRoutes, json } from './http'
 import { startLiveness } from './liveness'
@@ -10,7 +12,6 @@ import { resolveOptions, type ServerOptions } from './options'
 import { createReceiver } from './requests'
 import { Session } from './session'
 import { Sessions } from './sessions'
-import { verifyToken } from './token'
 
 export { CloseCode, ReplyCode, ReplyError } from './codes'
 export type { Handler, HandlerContext } from './handlers'
@@ -22,8 +23,8 @@ export type { ServerOptions } from './options'
  */
 export function createServer(serverOptions: ServerOptions) {
   const options = resolveOptions(serverOptions)
-  const { host, port, secret, log } = options
-  const verifyLogin = options.verifyLogin || ((u: string, token: string) => verifyToken(secret, u, token))
+  const { host, port, log } = options
+  const authenticate = createAuthenticator(options)
   const handlers = new Map<string, Handler>()
   const sessions = new Sessions((user, count) => {
     bus.setPresence(user, count).catch((error) => log('presence update failed:', error.message))
@@ -51,29 +52,40 @@ export function createServer(serverOptions: ServerOptions) {
   async function push(message: PushInput) {
     const parsed = parsePush(message)
     if (!parsed) throw new TypeError('push needs an event and at least one recipient')
+    toJson(parsed.msg, 'the push') // a SerializationError here, before anything is sent anywhere
     const count = await bus.publish(parsed)
     // A broadcast through Redis reaches every node; this node's sockets are the part it can count.
     return count ?? sessions.boundCount
   }
 
-  const receive = createReceiver({ options, handlers, sessions, verifyLogin, push })
+  const receive = createReceiver({ options, handlers, sessions, authenticate, push })
   const route = createRoutes({
     options,
     push,
     health: () => ({ ok: true, node: bus.nodeId, connections: sessions.size, users: sessions.userCount }),
   })
-  const http = createHttpServer((request, response) => {
-    route(request, response).catch((error) => {
-      log('http error:', error)
-      if (!response.headersSent) json(response, 500, { error: 'internal error' })
-    })
-  })
+  const http = createHttpServer(
+    // Node checks the header and request deadlines only this often (30 s by default).
+    { connectionsCheckingInterval: Math.max(50, Math.min(1000, options.httpTimeout / 4)) },
+    (request, response) => {
+      route(request, response).catch((error) => {
+        log('http error:', error.message)
+        if (!response.headersSent && !response.destroyed) json(response, 500, { error: 'internal error' })
+      })
+    },
+  )
+  // Idle keep-alive connections, connections that never send a request, and slow headers or bodies
+  // are all closed within httpTimeout (ws turns the timeout off on sockets it upgrades).
+  http.headersTimeout = options.httpTimeout
+  http.requestTimeout = options.httpTimeout
+  http.keepAliveTimeout = Math.min(5000, options.httpTimeout)
+  http.setTimeout(options.httpTimeout)
   const wss = new WebSocketServer({ server: http, maxPayload: options.maxPayload })
   wss.on('connection', accept)
   const stopLiveness = startLiveness(sessions, options)
 
-  function accept(socket: WebSocket) {
-    const session = new Session(socket)
+  function accept(socket: WebSocket, request: IncomingMessage) {
+    const session = new Session(socket, options)
     sessions.add(session)
     session.loginTimer = setTimeout(() => session.close(CloseCode.loginTimeout, 'login timeout'), options.loginTimeout)
     socket.on('message', (raw, isBinary) => receive(session, raw, isBinary))
@@ -82,6 +94,19 @@ export function createServer(serverOptions: ServerOptions) {
       sessions.remove(session)
     })
     socket.on('error', (error) => log('socket error:', error.message))
+    const credentials = credentialsInUrl(request.url)
+    if (credentials) void loginFromUrl(session, credentials.u, credentials.token)
+  }
+
+  /** A token in the upgrade URL logs the socket in from the start; a bad one closes it with the decision. */
+  async function loginFromUrl(session: Session, u: string, token: string) {
+    const check = await authenticate(u, token)
+    if (!sessions.has(session)) return
+    if (check === 'expired') return session.close(CloseCode.tokenExpired, 'token expired')
+    if (check !== 'ok') return session.close(CloseCode.authRefused, 'invalid token')
+    clearTimeout(session.loginTimer)
+    sessions.bind(session, u)
+    log('login (url)', u, session.id)
   }
 
   return {
@@ -92,7 +117,10 @@ export function createServer(serverOptions: ServerOptions) {
       return this
     },
     push,
-    /** Closes every socket of `user` (e.g. after a logout elsewhere); returns how many. */
+    /**
+     * Closes every socket of `user` (e.g. logged in elsewhere), each after a `{"type":"close"}`
+     * frame with the same code, which the client takes as final; returns how many.
+     */
     disconnect(user: string, code: number = CloseCode.kicked, reason = 'disconnected') {
       const targets = [...sessions.ofUser(user)]
       for (const session of targets) session.close(code, reason)

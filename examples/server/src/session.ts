@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
+import { CloseCode, ReplyCode } from './codes'
+import { toJson } from './frames'
+
+export interface SessionSettings {
+  /** Bytes a socket may have waiting to be sent before it is cut off as a slow consumer. */
+  maxBuffered: number
+  log: (...args: unknown[]) => void
+}
+
+/** A slow consumer gets this long to take its close frame before its TCP connection is destroyed. */
+const CLOSE_GRACE = 1000
 
 /** One connected socket and what the server knows about it. */
 export class Session {
@@ -10,26 +21,61 @@ export class Session {
   loginTimer?: NodeJS.Timeout
   private windowStart: number
   private windowCount = 0
+  /** Set once the server decided to close this socket: nothing more is sent. */
+  private closing = false
+  private terminateTimer?: NodeJS.Timeout
 
-  constructor(readonly socket: WebSocket) {
+  constructor(
+    readonly socket: WebSocket,
+    private readonly settings: SessionSettings,
+  ) {
     this.lastSeen = this.windowStart = Date.now()
   }
 
   get open() {
-    return this.socket.readyState === this.socket.OPEN
+    return !this.closing && this.socket.readyState === this.socket.OPEN
   }
 
+  /**
+   * Sends a frame, unless the socket is closing. Past `maxBuffered` unsent bytes the socket is cut
+   * off (4503), so that no number of slow phones can grow the server's memory without bound; the
+   * client reconnects and recovers what it missed from history.
+   */
   send(frame: string) {
-    if (this.open) this.socket.send(frame)
+    if (!this.open) return false
+    this.socket.send(frame)
+    if (this.socket.bufferedAmount > this.settings.maxBuffered) {
+      this.settings.log('slow consumer cut off:', this.id, this.socket.bufferedAmount, 'bytes unsent')
+      this.closing = true
+      this.socket.close(CloseCode.slowConsumer, 'slow consumer')
+      // Its close frame waits behind everything unsent: destroy the connection (and its buffers) soon.
+      this.terminateTimer = setTimeout(() => this.socket.terminate(), CLOSE_GRACE)
+      return false
+    }
+    return true
   }
 
-  /** Answers request `uuid`; a frame without a uuid wants no answer. */
+  /** Answers request `uuid`; a frame without a uuid wants no answer. A body that is not JSON answers 500. */
   reply(uuid: unknown, error: number, body: unknown) {
     if (uuid === undefined) return
-    this.send(JSON.stringify({ type: 'respon', event: uuid, data: { error, body } }))
+    let frame: string
+    try {
+      frame = toJson({ type: 'respon', event: uuid, data: { error, body } }, 'the reply')
+    } catch (problem) {
+      this.settings.log('reply to', uuid, 'not sent:', (problem as Error).message)
+      frame = JSON.stringify({ type: 'respon', event: uuid, data: { error: ReplyCode.internal, body: 'reply could not be serialized' } })
+    }
+    this.send(frame)
   }
 
+  /**
+   * Closes with `code`, after a `{"type":"close","code","reason"}` frame: close codes are lost by
+   * some runtimes (uni-h5 reports `{}`, Taro-H5 its own code), the frame is not.
+   */
   close(code: number, reason: string) {
+    if (this.closing) return
+    this.send(JSON.stringify({ type: 'close', code, reason }))
+    this.closing = true
     this.socket.close(code, reason)
   }
 
@@ -46,5 +92,6 @@ export class Session {
   /** Stops every timer of this session. */
   dispose() {
     clearTimeout(this.loginTimer)
+    clearTimeout(this.terminateTimer)
   }
 }
