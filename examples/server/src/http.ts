@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { parsePush } from './bus'
+import { parsePush, type PushInput } from './push'
 import { deeperThan } from './frames'
-import type { PushInput } from './handlers'
 import type { ResolvedOptions } from './options'
 import { sameSecret } from './token'
 
@@ -38,7 +37,7 @@ export function createRoutes(context: RouteContext) {
       const type = String(request.headers['content-type'] || '')
       const input = type.includes('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(body)) : body
       const message = parsePush(input)
-      if (!message) return json(response, 400, { error: 'expected {event, msg, to} as JSON or a form' })
+      if (!message) return json(response, 400, { error: 'expected {event, msg, to or channel} as JSON or a form' })
       return json(response, 200, { delivered: await context.push(message) })
     }
     if (options.routes && (await options.routes(request, response))) return

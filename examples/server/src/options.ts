@@ -1,4 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Authorize } from './channels'
+import type { HistoryOptions } from './engine'
+import type { IngestRule, IngestTemplate } from './ingest'
 import type { TokenCheck } from './token'
 
 export interface ServerOptions {
@@ -38,10 +41,23 @@ export interface ServerOptions {
   httpTimeout?: number
   /** Frames a socket may send per `interval` ms before it is closed with 4429; `false`: no limit. */
   rateLimit?: { messages: number; interval: number } | false
-  /** With a Redis URL, pushes and presence go through Redis so that several nodes act as one. */
+  /**
+   * Decides each `subscribe`: true lets the socket follow the channel. @default denies every
+   * channel (`allowPatterns(['courier:*'])` builds one from patterns)
+   */
+  authorize?: Authorize
+  /** Channels one socket may follow at once. @default 128 */
+  maxSubscriptions?: number
+  /** Stream history per user and per channel: entries kept and seconds kept. @default { size: 100, ttl: 300 } */
+  history?: Partial<HistoryOptions>
+  /** With a Redis URL, pushes, history and presence go through Redis so that several nodes act as one. */
   redisUrl?: string
-  /** Redis pub/sub channel for pushes. @default 'mp-socket:push' */
+  /** Prefix of the Redis keys and internal channels. @default 'mp-socket' */
+  redisPrefix?: string
+  /** Redis pub/sub channel on which any backend may publish the push envelope. @default 'mp-socket:push' */
   channel?: string
+  /** Other Redis channels whose messages become pushes (seed 000's `tracking_updates`...); Redis mode only. */
+  ingest?: Array<IngestRule | IngestTemplate>
   /** More HTTP routes (return true when handled), e.g. the demo's page. */
   routes?: (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>
   /** @default no logging */
@@ -49,8 +65,8 @@ export interface ServerOptions {
 }
 
 /** Every option with its default applied, resolved once. */
-export type ResolvedOptions = Required<Omit<ServerOptions, 'redisUrl' | 'channel' | 'routes' | 'verifyLogin'>> &
-  Pick<ServerOptions, 'redisUrl' | 'channel' | 'routes' | 'verifyLogin'>
+export type ResolvedOptions = Required<Omit<ServerOptions, 'redisUrl' | 'routes' | 'verifyLogin' | 'history'>> &
+  Pick<ServerOptions, 'redisUrl' | 'routes' | 'verifyLogin'> & { history: HistoryOptions }
 
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (!options.secret) throw new Error('createServer: a secret is required')
@@ -68,6 +84,12 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     httpTimeout: 10_000,
     rateLimit: { messages: 200, interval: 1000 },
     log: () => {},
+    authorize: () => false,
+    maxSubscriptions: 128,
+    redisPrefix: 'mp-socket',
+    channel: 'mp-socket:push',
+    ingest: [],
     ...defined,
+    history: { size: 100, ttl: 300, ...options.history },
   }
 }

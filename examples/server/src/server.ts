@@ -1,14 +1,19 @@
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { memoryBus, parsePush, redisBus, type Bus, type PushMessage } from './bus'
 import { createAuthenticator, credentialsInUrl } from './auth'
+import { Channels } from './channels'
 import { CloseCode } from './codes'
-import { toJson } from './frames'
-import { BUILT_IN_EVENTS, type Handler, type PushInput } from './handlers'
+import { createDelivery } from './delivery'
+import type { Engine } from './engine'
+import { memoryEngine } from './engine-memory'
+import { redisEngine } from './engine-redis'
+import { BUILT_IN_EVENTS, type Handler } from './handlers'
 import { createRoutes, json } from './http'
+import { envelopeRule, toIngestRule } from './ingest'
 import { startLiveness } from './liveness'
 import { resolveOptions, type ServerOptions } from './options'
+import { parsePush, publicationData, targetsOf, type PushInput } from './push'
 import { createReceiver } from './requests'
 import { Session } from './session'
 import { Sessions } from './sessions'
@@ -18,8 +23,9 @@ export type { Handler, HandlerContext } from './handlers'
 export type { ServerOptions } from './options'
 
 /**
- * The reference server: the default protocol over `ws`, push over HTTP, optional Redis fan-out.
- * This file only wires the parts together; each concern lives in its own file.
+ * The reference server: the default protocol over `ws`, pushes to users and channels with history
+ * and recovery, push over HTTP, optional Redis for several nodes. This file only wires the parts
+ * together; each concern lives in its own file.
  */
 export function createServer(serverOptions: ServerOptions) {
   const options = resolveOptions(serverOptions)
@@ -27,42 +33,46 @@ export function createServer(serverOptions: ServerOptions) {
   const authenticate = createAuthenticator(options)
   const handlers = new Map<string, Handler>()
   const sessions = new Sessions((user, count) => {
-    bus.setPresence(user, count).catch((error) => log('presence update failed:', error.message))
+    engine.setPresence(user, count).catch((error) => log('presence update failed:', error.message))
   })
-  let bus: Bus = memoryBus(deliver, (user) => sessions.countOf(user))
+  const channels = new Channels()
+  const delivery = createDelivery(sessions, channels)
+  let engine: Engine = memoryEngine(delivery, options.history)
   let closing = false
 
-  /** Sends a push to this node's sockets of its users; returns how many got it. */
-  function deliver(message: PushMessage): number {
-    const targets = message.to.includes('*') ? [...sessions.users()] : [...new Set(message.to)]
-    let count = 0
-    for (const user of targets) {
-      const frame = JSON.stringify({ type: 'app', event: message.event, msg: message.msg, to: user })
-      for (const session of sessions.ofUser(user)) {
-        if (session.open) {
-          session.send(frame)
-          count++
-        }
-      }
-    }
+  /**
+   * Pushes `{type:'app', event, msg}` to users (`to`; `*`: everyone logged in, without history)
+   * and/or a channel; each user and the channel get it at their stream's next position. Resolves
+   * with how many sockets get it: across nodes for users (from presence), on this node for a
+   * channel or a broadcast through Redis.
+   */
+  async function push(input: PushInput): Promise<number> {
+    const message = parsePush(input)
+    if (!message) throw new TypeError('push needs an event and a recipient (to) or a channel')
+    const data = publicationData(message) // a SerializationError here, before anything is sent anywhere
+    const { streams, everyone } = targetsOf(message)
+    if (everyone) await engine.broadcast(data)
+    await Promise.all(streams.map((stream) => engine.publish(stream, data)))
+    let count = message.channel ? channels.countOf(message.channel) : 0
+    if (everyone) return count + sessions.boundCount
+    for (const user of new Set(message.to)) count += (await engine.online(user)) ?? sessions.countOf(user)
     return count
   }
 
-  /** Pushes `{type:'app', event, msg}` to users (`*`: everyone); resolves with how many sockets get it. */
-  async function push(message: PushInput) {
-    const parsed = parsePush(message)
-    if (!parsed) throw new TypeError('push needs an event and at least one recipient')
-    toJson(parsed.msg, 'the push') // a SerializationError here, before anything is sent anywhere
-    const count = await bus.publish(parsed)
-    // A broadcast through Redis reaches every node; this node's sockets are the part it can count.
-    return count ?? sessions.boundCount
-  }
-
-  const receive = createReceiver({ options, handlers, sessions, authenticate, push })
+  const receive = createReceiver({
+    options,
+    handlers,
+    sessions,
+    channels,
+    authenticate,
+    authorize: options.authorize,
+    engine: () => engine,
+    push,
+  })
   const route = createRoutes({
     options,
     push,
-    health: () => ({ ok: true, node: bus.nodeId, connections: sessions.size, users: sessions.userCount }),
+    health: () => ({ ok: true, node: engine.nodeId, connections: sessions.size, users: sessions.userCount, channels: channels.size }),
   })
   const http = createHttpServer(
     // Node checks the header and request deadlines only this often (30 s by default).
@@ -91,6 +101,7 @@ export function createServer(serverOptions: ServerOptions) {
     socket.on('message', (raw, isBinary) => receive(session, raw, isBinary))
     socket.on('close', () => {
       session.dispose()
+      channels.removeAll(session)
       sessions.remove(session)
     })
     socket.on('error', (error) => log('socket error:', error.message))
@@ -128,6 +139,8 @@ export function createServer(serverOptions: ServerOptions) {
     },
     /** Sockets of `user` on this node. */
     socketsOf: (user: string) => sessions.countOf(user),
+    /** Sockets following `channel` on this node. */
+    subscribersOf: (channel: string) => channels.countOf(channel),
     get connections() {
       return sessions.size
     },
@@ -135,11 +148,24 @@ export function createServer(serverOptions: ServerOptions) {
       return (http.address() as AddressInfo | null)?.port ?? 0
     },
     get nodeId() {
-      return bus.nodeId
+      return engine.nodeId
     },
     /** Connects Redis (if configured) and starts listening. */
     async listen() {
-      if (options.redisUrl) bus = await redisBus({ url: options.redisUrl, channel: options.channel, log }, deliver)
+      if (options.redisUrl) {
+        const old = engine
+        engine = await redisEngine(
+          {
+            url: options.redisUrl,
+            prefix: options.redisPrefix,
+            history: options.history,
+            ingest: [envelopeRule(options.channel), ...options.ingest.map(toIngestRule)],
+            log,
+          },
+          delivery,
+        )
+        await old.close()
+      }
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject)
         http.listen(port, host, () => resolve())
@@ -162,7 +188,7 @@ export function createServer(serverOptions: ServerOptions) {
         }, 1000).unref()
       })
       await new Promise<void>((resolve) => http.close(() => resolve()))
-      await bus.close()
+      await engine.close()
     },
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import { CloseCode, ReplyCode } from './codes'
 import { toJson } from './frames'
+import type { Publication } from './streams'
 
 export interface SessionSettings {
   /** Bytes a socket may have waiting to be sent before it is cut off as a slow consumer. */
@@ -19,6 +20,12 @@ export class Session {
   user?: string
   lastSeen: number
   loginTimer?: NodeJS.Timeout
+  /** The client tracks positions (it gave `since` at login): its user pushes carry epoch and offset. */
+  positioned = false
+  /** Channels this socket follows. */
+  readonly channels = new Set<string>()
+  /** Live publications held back per stream while that stream's history is replayed to this socket. */
+  readonly recovering = new Map<string, Publication[]>()
   private windowStart: number
   private windowCount = 0
   /** Set once the server decided to close this socket: nothing more is sent. */
