@@ -49,7 +49,7 @@ describe('recovery across nodes (Redis Streams)', () => {
       const stream = 'to' in target ? `u:${user}` : `c:${channel}`
       const before = await offsetOf(stream)
       if (via === 0) await publisher.publish('mp-socket:push', JSON.stringify({ event: 'e', msg: String(n), ...target }))
-      else await nodes[via].push({ event: 'e', msg: String(n), ...target } as { event: string; msg: unknown; to: string })
+      else await nodes[via].push({ event: 'e', msg: String(n), ...target })
       // Raw publishes are stored by whichever node claims them: wait for it, so that the order holds.
       await eventually(async () => expect(await offsetOf(stream)).toBe(before + 1))
     }

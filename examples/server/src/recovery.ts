@@ -25,7 +25,7 @@ export async function attach(engine: Engine, session: Session, stream: string, s
     const recovery = await engine.recover(stream, since)
     top = recovery.position
     attached = { epoch: top.epoch, offset: top.offset, recovered: recovery.recovered }
-    for (const publication of recovery.publications) session.send(frameOf(publication, true))
+    for (const publication of recovery.publications) await session.sendPaced(frameOf(publication, true))
   } catch (error) {
     log('history of', stream, 'unavailable:', (error as Error).message)
   }

@@ -12,6 +12,8 @@ export interface SessionSettings {
 
 /** A slow consumer gets this long to take its close frame before its TCP connection is destroyed. */
 const CLOSE_GRACE = 1000
+/** A replay frame not taken by the client's connection within this long makes it a slow consumer, in ms. */
+const REPLAY_STALL = 10_000
 
 /** One connected socket and what the server knows about it. */
 export class Session {
@@ -52,14 +54,38 @@ export class Session {
     if (!this.open) return false
     this.socket.send(frame)
     if (this.socket.bufferedAmount > this.settings.maxBuffered) {
-      this.settings.log('slow consumer cut off:', this.id, this.socket.bufferedAmount, 'bytes unsent')
-      this.closing = true
-      this.socket.close(CloseCode.slowConsumer, 'slow consumer')
-      // Its close frame waits behind everything unsent: destroy the connection (and its buffers) soon.
-      this.terminateTimer = setTimeout(() => this.socket.terminate(), CLOSE_GRACE)
+      this.cutOff()
       return false
     }
     return true
+  }
+
+  private cutOff() {
+    if (this.closing) return
+    this.settings.log('slow consumer cut off:', this.id, this.socket.bufferedAmount, 'bytes unsent')
+    this.closing = true
+    this.socket.close(CloseCode.slowConsumer, 'slow consumer')
+    // Its close frame waits behind everything unsent: destroy the connection (and its buffers) soon.
+    this.terminateTimer = setTimeout(() => this.socket.terminate(), CLOSE_GRACE)
+  }
+
+  /**
+   * Sends a frame of a replay, which may be far larger than `maxBuffered` in all: past half of it,
+   * waits until the frame was handed to the kernel. A client that takes longer than `REPLAY_STALL`
+   * for one frame is a slow consumer.
+   */
+  async sendPaced(frame: string) {
+    if (!this.open) return
+    if (this.socket.bufferedAmount < this.settings.maxBuffered / 2) return void this.send(frame)
+    let stall: NodeJS.Timeout | undefined
+    await new Promise<void>((resolve) => {
+      stall = setTimeout(() => {
+        this.cutOff()
+        resolve()
+      }, REPLAY_STALL)
+      this.socket.send(frame, () => resolve())
+    })
+    clearTimeout(stall)
   }
 
   /** Answers request `uuid`; a frame without a uuid wants no answer. A body that is not JSON answers 500. */
