@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // Runs the reference server from environment variables; see docs/server.md.
 import { allowPatterns } from './channels'
 import type { IngestTemplate } from './ingest'
