@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
@@ -24,7 +25,7 @@ describe('examples/server as its own package', () => {
     for (const file of readdirSync(dist).filter((name) => name.endsWith('.mjs'))) {
       for (const match of readFileSync(join(dist, file), 'utf8').matchAll(/^(?:import|export)\b[^;]*?["']([^"']+)["'];?$/gm)) imported.add(match[1])
     }
-    const outside = [...imported].filter((name) => !name.startsWith('node:') && !name.startsWith('./'))
+    const outside = [...imported].filter((name) => !name.startsWith('node:') && !builtinModules.includes(name) && !name.startsWith('./'))
     expect(outside.sort()).toEqual(['redis', 'ws'])
   })
 })
