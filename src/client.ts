@@ -7,7 +7,7 @@ import { createHeartbeat } from './heartbeat'
 import { resolveOptions, type SocketOptions } from './options'
 import { createPool, type Pending } from './pool'
 import type { Frame } from './protocol'
-import type { MpSocket, PushMap, RequestMap, Status, Untyped } from './types'
+import type { MpSocket, PushMap, RequestMap, RequestOptions, Status, Untyped } from './types'
 
 // eventemitter3 is CommonJS: `require` bundles it without esbuild's ES-module interop helpers,
 // about 170 bytes of the wx entry's 4 KB budget. Bundling turns this into a plain function call.
@@ -290,9 +290,9 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       running = true
       connect()
     },
-    request: (event, data, requestOptions) =>
+    request: (event: string, data?: unknown, requestOptions?: RequestOptions) =>
       enqueue(event, data, (requestOptions && requestOptions.timeout) || requestTimeout, true, false) as Promise<never>,
-    send(event, data) {
+    send(event: string, data?: unknown) {
       assertNotClosed()
       enqueue(event, data, requestTimeout, false, false).then(undefined, (error) =>
         log('dropped', event, String(error)),

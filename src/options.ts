@@ -33,7 +33,11 @@ export interface Logger {
   log(...args: unknown[]): void
 }
 
-export interface SocketOptions {
+/**
+ * `Login` is what `login` returns: with a typed request map, `createSocket` sets it to the `data` of
+ * the map's `login` request, so a payload with a misspelt field does not compile.
+ */
+export interface SocketOptions<Login = unknown> {
   /** Server address, or a function read again before every connect (for signed or rotating URLs). */
   url: string | (() => string | Promise<string>)
   /** The socket API to use: a runtime name, or an adapter such as `web(WebSocket)` or `taro(Taro)`. @default 'auto' */
@@ -43,7 +47,7 @@ export interface SocketOptions {
    * `null`/`undefined` means nobody is logged in: the client stays offline and asks again later,
    * or at once when `connectionLoop()` is called. Leave it out to be online as soon as the socket opens.
    */
-  login?: () => unknown
+  login?: () => Login | null | undefined | Promise<Login | null | undefined>
   /** The wire format. @default jsonProtocol */
   protocol?: Protocol
   /** Default time a request waits for its reply, in ms, including time spent queued. @default 10000 */

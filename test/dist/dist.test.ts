@@ -75,7 +75,7 @@ describe('dist/wx.js in a bare context with only wx, timers and console', () => 
   it('logs in, answers requests, receives pushes and reconnects', async () => {
     const server = await startServer()
     cleanups.push(() => server.stop())
-    const runtime = createTestRuntime({ WebSocket: WsWebSocket as any })
+    const runtime = createTestRuntime({ WebSocket: WsWebSocket })
     // Nothing else: no window, process, crypto, Buffer, require or module from the host.
     const sandbox: Record<string, unknown> = { wx: runtime.api, setTimeout, clearTimeout, console }
     const context = createContext(sandbox)
