@@ -1,7 +1,7 @@
 // The package as npm publishes it: `npm pack` of the built tree (`npm test` builds first; scripts
 // are skipped so that packing does not rebuild dist/ under the feet of tests running beside it).
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -10,8 +10,10 @@ export const ROOT = join(__dirname, '../..')
 export interface Packed {
   /** The .tgz file. */
   tarball: string
-  /** The tarball extracted: the folder npm would write to node_modules/mp-socket. */
+  /** The tarball extracted as npm installs it: `<project>/node_modules/mp-socket`. */
   dir: string
+  /** A scratch project folder whose node_modules holds the package. */
+  project: string
   /** Every path in the tarball, relative to the package root, sorted. */
   files: string[]
   /** Removes the temporary folder. */
@@ -27,10 +29,13 @@ export function pack(): Packed {
   })
   const [report] = JSON.parse(output) as Array<{ filename: string; files: Array<{ path: string }> }>
   const tarball = join(tmp, report.filename)
-  execFileSync('tar', ['xzf', tarball, '-C', tmp])
+  const dir = join(tmp, 'node_modules/mp-socket')
+  mkdirSync(dir, { recursive: true })
+  execFileSync('tar', ['xzf', tarball, '-C', dir, '--strip-components=1'])
   return {
     tarball,
-    dir: join(tmp, 'package'),
+    dir,
+    project: tmp,
     files: report.files.map((file) => file.path).sort(),
     remove: () => rmSync(tmp, { recursive: true, force: true }),
   }
