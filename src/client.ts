@@ -5,7 +5,7 @@ import { createConnection } from './connection'
 import { OfflineError, ServerError } from './errors'
 import { resolveOptions, type SocketOptions } from './options'
 import { createPool, type Pending } from './pool'
-import type { MpSocket, PushMap, RequestMap, Untyped } from './types'
+import type { MpSocket, PushMap, RequestMap, RequestOptions, Untyped } from './types'
 
 // eventemitter3 is CommonJS: `require` bundles it without esbuild's ES-module interop helpers,
 // about 170 bytes of the wx entry's budget. Bundling turns this into a plain function call.
@@ -135,9 +135,9 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       watch()
       connection.reconnect()
     },
-    request: (event, data, requestOptions) =>
+    request: (event: string, data?: unknown, requestOptions?: RequestOptions) =>
       enqueue(event, data, requestOptions && requestOptions.timeout !== undefined ? requestOptions.timeout : requestTimeout, true, false) as Promise<never>,
-    send(event, data) {
+    send(event: string, data?: unknown) {
       const sent = enqueue(event, data, requestTimeout, false, false) as Promise<void>
       // Marks the promise handled: a caller that ignores it never sees an unhandled rejection,
       // one that awaits it still gets the error.

@@ -14,10 +14,11 @@ function singleHandlerTask() {
   const task = {
     sent: [] as unknown[],
     closed: undefined as unknown,
-    send: vi.fn((options: { data: unknown }) => {
+    send: vi.fn((options: Parameters<SocketTaskLike['send']>[0]): unknown => {
       task.sent.push(options.data)
+      return undefined
     }),
-    close: vi.fn((options: unknown) => {
+    close: vi.fn((options: Parameters<SocketTaskLike['close']>[0]) => {
       task.closed = options
     }),
     onOpen: (cb: (r?: any) => void) => (handlers.open = cb),
@@ -48,7 +49,7 @@ describe('task adapter (wx, my, tt, qq, swan, uni)', () => {
   it('registers exactly one handler per event and maps the task to the client', () => {
     const task = singleHandlerTask()
     const handlers = recorder()
-    const connection = taskConnection(task as unknown as SocketTaskLike, handlers)
+    const connection = taskConnection(task, handlers)
     task.fire('open')
     task.fire('message', { data: 'text' })
     const buffer = new ArrayBuffer(2)
@@ -74,9 +75,9 @@ describe('task adapter (wx, my, tt, qq, swan, uni)', () => {
 
   it('reports a failed send through the fail callback as an error', () => {
     const task = singleHandlerTask()
-    task.send.mockImplementation((options: any) => options.fail({ errMsg: 'sendSocketMessage:fail' }))
+    task.send.mockImplementation((options) => options.fail?.({ errMsg: 'sendSocketMessage:fail' }))
     const handlers = recorder()
-    taskConnection(task as unknown as SocketTaskLike, handlers).send('x')
+    taskConnection(task, handlers).send('x')
     expect(handlers.events).toEqual([['error', 'sendSocketMessage:fail']])
   })
 
@@ -159,10 +160,10 @@ describe('runtime detection', () => {
 describe('taro adapter', () => {
   it('waits for the task promise, reads Blob frames in order, and catches a rejected send', async () => {
     const task = singleHandlerTask()
-    let resolveTask!: (value: unknown) => void
-    const Taro = { connectSocket: vi.fn(() => new Promise((resolve) => (resolveTask = resolve))) }
+    let resolveTask!: (value: SocketTaskLike) => void
+    const Taro = { connectSocket: vi.fn(() => new Promise<SocketTaskLike>((resolve) => (resolveTask = resolve))) }
     const handlers = recorder()
-    const connection = taro(Taro as any).connect('ws://x', handlers)
+    const connection = taro(Taro).connect('ws://x', handlers)
     resolveTask(task)
     await flush()
     task.fire('open')
@@ -174,7 +175,7 @@ describe('taro adapter', () => {
     expect(handlers.events[1][0]).toBe('message')
     expect(new Uint8Array(handlers.events[1][1] as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3]))
     expect(handlers.events[2]).toEqual(['message', 'after the blob'])
-    task.send.mockImplementation(() => Promise.reject(new Error('not open')) as any)
+    task.send.mockImplementation(() => Promise.reject(new Error('not open')))
     connection.send('x')
     await flush()
     expect(handlers.events.at(-1)).toEqual(['error', 'send failed'])
@@ -183,7 +184,7 @@ describe('taro adapter', () => {
   it('closes a task that arrives after close() was called', async () => {
     const task = singleHandlerTask()
     const Taro = { connectSocket: () => Promise.resolve(task) }
-    const connection = taro(Taro as any).connect('ws://x', recorder())
+    const connection = taro(Taro).connect('ws://x', recorder())
     connection.close(1000, 'done')
     await flush()
     expect(task.close).toHaveBeenCalledWith(expect.objectContaining({ code: 1000, reason: 'done' }))
@@ -191,7 +192,7 @@ describe('taro adapter', () => {
 
   it('reports a rejected connectSocket as an error', async () => {
     const handlers = recorder()
-    taro({ connectSocket: () => Promise.reject({ errMsg: 'connectSocket:fail' }) } as any).connect('ws://x', handlers)
+    taro({ connectSocket: () => Promise.reject<SocketTaskLike>({ errMsg: 'connectSocket:fail' }) }).connect('ws://x', handlers)
     await flush()
     expect(handlers.events).toEqual([['error', 'connectSocket:fail']])
   })
