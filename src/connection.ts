@@ -37,8 +37,8 @@ export interface ConnectionHooks {
   request(event: string, data: unknown, timeout: number): Promise<unknown>
   /** A decoded reply or push. */
   message(message: Incoming): void
-  /** Logged in: time to write what waited in the queue. */
-  online(): void
+  /** Logged in (`reply`: the login reply's body): time to write what waited in the queue. */
+  online(reply: unknown): void
   /** The socket is gone: fail what it carried; with `stopped`, everything, queued requests too. */
   dropped(error: Error, stopped: boolean): void
   status(next: Status, previous: Status, error?: Error): void
@@ -135,7 +135,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
       ? Promise.resolve().then(() => write(protocol.encodeLogin!(payload)))
       : hooks.request('login', payload, requestTimeout)
     loggedIn.then(
-      () => current === generation && goOnline(),
+      (reply) => current === generation && goOnline(reply),
       (error: Error) => {
         // A ClosedError means the socket is already gone and a retry is scheduled.
         if (current !== generation || error instanceof ClosedError) return
@@ -150,12 +150,13 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     )
   }
 
-  function goOnline() {
+  /** Logged in (`reply`: the login reply's body), or open without a login. */
+  function goOnline(reply?: unknown) {
     // A login the server accepted proves the token; without one, only time does (see `drop`).
     if (login) healthy(false)
     onlineSince = lastReceived = Date.now()
     watchSilence()
-    hooks.online()
+    hooks.online(reply)
   }
 
   /** The token was accepted (and with `proven`, the connection held a while): failures start over. */

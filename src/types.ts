@@ -1,5 +1,6 @@
 // The public types of the client: what `createSocket` returns and the maps that type it.
 import type { ClosedError, FinalError } from './errors'
+import type { Recovery, Subscription } from './subscriptions'
 
 /**
  * - `idle`: not connected (not started yet, waiting to retry, nobody logged in, or stopped: gave up
@@ -107,6 +108,18 @@ export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Un
   ready(): Promise<void>
   /** Listens to status changes; returns the function that stops listening. */
   onStatus(listener: StatusListener): () => void
+  /**
+   * Follows a channel: its publications reach the subscription's handlers, once each, and the
+   * subscription is restored after every reconnect, recovering what was missed. Subscribing to a
+   * channel already followed returns the same subscription.
+   */
+  subscribe(channel: string): Subscription<P>
+  /**
+   * After every login whose reply carries a stream position (servers with positions, such as the
+   * reference server): `recovered` false means pushes may have been missed (or this is the first
+   * login): load the state they would have updated.
+   */
+  onLoggedIn(listener: (recovery: Recovery) => void): () => void
   /** Stops for good: closes the socket, rejects pending requests, clears every timer and listener. */
   close(): void
 }

@@ -2,7 +2,8 @@
 // `export type * from '../index'` would do at run time, but the declaration bundler turns it into
 // value exports of the adapters and helpers an entry does not have, so code compiled against
 // `mp-socket/wx` could import `web` and then fail in Node with "does not provide an export named".
-export type { Frame, Incoming, OutgoingFrame, Protocol } from '../protocol'
+export type { Frame, Incoming, OutgoingFrame, Position, Protocol } from '../protocol'
+export type { Recovery, Subscription } from '../subscriptions'
 export type { WebSocketConstructor, WebSocketLike } from '../adapters/web'
 export type { TaroApi } from '../adapters/taro'
 export type { MiniProgramApi } from '../adapters/miniprogram'
