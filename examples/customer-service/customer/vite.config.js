@@ -1,0 +1,6 @@
+import uni from '@dcloudio/vite-plugin-uni'
+import { defineConfig } from 'vite'
+
+export default defineConfig({
+  plugins: [uni()],
+})
