@@ -32,10 +32,10 @@ export const flagProtocol = {
     }
     return { kind: 'push', event: flag, message }
   },
-  encodeRequest: (id, flag, data) => JSON.stringify({ ...data, flag, msg_id: id }),
-  encodeSend: (flag, data) => JSON.stringify({ ...data, flag }),
+  encodeRequest: (id, flag, data) => JSON.stringify({ ...Object(data), flag, msg_id: id }),
+  encodeSend: (flag, data) => JSON.stringify({ ...Object(data), flag }),
   // The seed's server never pings; were it to, this is the answer.
   encodePong: () => '{"flag":"pong"}',
   // Within 2 s of connecting, never answered: the client is online once it is written.
-  encodeLogin: (payload) => JSON.stringify({ ...payload, flag: 'login' }),
+  encodeLogin: (payload) => JSON.stringify({ ...Object(payload), flag: 'login' }),
 }

@@ -145,7 +145,7 @@ function compile(dir: string, tsc = join(ROOT, 'node_modules/typescript/bin/tsc'
  */
 function docFiles(kind: string, language: 'ts' | 'js'): Record<string, string> {
   const files: Record<string, string> = {}
-  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((file) => `docs/${file}`)]
+  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)]
   docs.flatMap(codeBlocks).forEach((block, index) => {
     if (block.language !== language) return
     const blockKind = block.doc === 'README.md' ? README_SECTIONS[block.section] : 'node'
