@@ -16,5 +16,6 @@ declare global {
 }
 
 exposeSdk()
+// Taro declares connectSocket as resolving to `unknown`; at run time it is the SocketTask taro() reads.
 window.taroApi = { connectSocket, onAppShow, offAppShow, onNetworkStatusChange, offNetworkStatusChange } as unknown as TaroApi
 window.taroDefault = TaroDefault as unknown as Record<string, unknown>
