@@ -137,7 +137,6 @@ async function openClient(runtime: Runtime, server: DecisionServer, options: Cli
     { base: server.url, reconnect: options.reconnect || { minDelay: 200, maxDelay: 400, jitter: 0 }, binary: !!options.binary },
   )
   return {
-    page,
     errors,
     recorded: () => page.evaluate(() => (window as any).recorded as Recorded),
     status: () => page.evaluate(() => (window as any).socket.status as string),
