@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs'
 import { defineConfig } from 'tsup'
 
 // The three builds run in parallel, so none of them cleans: `npm run build` empties the folders first.
@@ -20,6 +21,19 @@ export default defineConfig([
     noExternal: ['eventemitter3', 'nanoid'],
   },
   {
+    // What WeChat's "build npm" copies into a native mini-program (package.json `miniprogram`): it
+    // copies this folder as-is and `require('mp-socket/wx')` loads `wx.js` from it. Everything here
+    // lands in the user's package, so: self-contained CommonJS, minified, no maps, no declarations.
+    entry: { index: 'src/index.ts', wx: 'src/entries/wx.ts', uni: 'src/entries/uni.ts' },
+    outDir: 'miniprogram_dist',
+    format: ['cjs'],
+    target: 'es2015',
+    minify: true,
+    splitting: false,
+    outExtension: () => ({ js: '.js' }),
+    noExternal: ['eventemitter3', 'nanoid'],
+  },
+  {
     // A <script> build for pages without a bundler (and the demo): `MpSocket.createSocket(...)`.
     entry: { 'mp-socket.global': 'src/entries/web.ts' },
     format: ['iife'],
@@ -28,6 +42,8 @@ export default defineConfig([
     minify: true,
     outExtension: () => ({ js: '.js' }),
     noExternal: ['eventemitter3', 'nanoid'],
+    // The global's declaration refers to `./web` (dist/web.d.ts), so it is copied, not bundled.
+    onSuccess: async () => copyFileSync('src/entries/global.d.ts', 'dist/mp-socket.global.d.ts'),
   },
   {
     // The reference server (examples/server), for the demo, the end-to-end tests and benchmarks.

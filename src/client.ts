@@ -5,7 +5,9 @@ import { createConnection } from './connection'
 import { OfflineError, ServerError } from './errors'
 import { resolveOptions, type SocketOptions } from './options'
 import { createPool, type Pending } from './pool'
-import type { MpSocket, PushMap, RequestMap, Untyped } from './types'
+import { jsonProtocol } from './protocol'
+import { createSubscriptions, type Subscription } from './subscriptions'
+import type { MpSocket, PushMap, RequestMap, RequestOptions, Untyped } from './types'
 
 // eventemitter3 is CommonJS: `require` bundles it without esbuild's ES-module interop helpers,
 // about 170 bytes of the wx entry's budget. Bundling turns this into a plain function call.
@@ -26,24 +28,46 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
   adapter: Adapter,
 ): MpSocket<P, R> {
   const resolved = resolveOptions(options)
-  const { protocol, requestTimeout, queueMax, log } = resolved
+  const { protocol, requestTimeout, queueMax, log, login } = resolved
   const pool = createPool()
   const pushes = new EventEmitter()
   // Status changes have an emitter of their own, so no server event name can collide with them.
   const statusChanges = new EventEmitter()
   let unwatch: (() => void) | undefined
+  const subscriptions = createSubscriptions({
+    EventEmitter,
+    request: (event, data) => (connection.status === 'online' ? enqueue(event, data, requestTimeout, true, true) : undefined),
+    listen,
+    log,
+  })
+  // Positions are part of the default protocol: the login presents the last one handled, so the
+  // server replays the pushes missed in between (`since`; servers without positions ignore it).
+  if (login && protocol === jsonProtocol) {
+    resolved.login = (context) =>
+      Promise.resolve(context)
+        .then(login)
+        .then((payload) =>
+          payload && typeof payload === 'object' ? Object.assign({}, payload, { since: subscriptions.since() }) : payload,
+        )
+  }
 
   const connection = createConnection(resolved, adapter, {
     request: (event, data, timeout) => enqueue(event, data, timeout, true, true),
     message(message) {
-      if (message.kind === 'push') return void pushes.emit(message.event, message.message)
+      if (message.kind === 'push') {
+        const { event, channel, position } = message
+        if (subscriptions.route(event, message.message, channel, position)) pushes.emit(event, message.message)
+        return
+      }
       if (message.kind !== 'reply') return
       const request = pool.take(String(message.id))
       if (!request) return log('ignored', message)
       if (message.ok) request.resolve(message.body)
       else request.reject(new ServerError(request.event, message.code, message.body))
     },
-    online() {
+    online(reply) {
+      const recovery = subscriptions.loggedIn(reply)
+      if (recovery) statusChanges.emit('login', recovery)
       for (const request of pool.list()) {
         if (connection.status === 'online' && !request.sent) writeRequest(request)
       }
@@ -81,7 +105,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       assertNotClosed()
       // Stopped by itself: nothing will send it until connectionLoop() or reconnect().
       if (connection.stopped && !direct) throw connection.stopped
-      if (!(timeout > 0)) throw new RangeError(`timeout must be a positive number of ms, got ${timeout}`)
+      if (!(timeout > 0)) throw new RangeError('timeout must be > 0')
       const online = direct || connection.status === 'online'
       if (!online && pool.list().filter((request) => !request.sent).length >= queueMax) {
         throw new OfflineError(queueMax ? 'queue full' : 'offline')
@@ -135,9 +159,9 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       watch()
       connection.reconnect()
     },
-    request: (event, data, requestOptions) =>
+    request: (event: string, data?: unknown, requestOptions?: RequestOptions) =>
       enqueue(event, data, requestOptions && requestOptions.timeout !== undefined ? requestOptions.timeout : requestTimeout, true, false) as Promise<never>,
-    send(event, data) {
+    send(event: string, data?: unknown) {
       const sent = enqueue(event, data, requestTimeout, false, false) as Promise<void>
       // Marks the promise handled: a caller that ignores it never sees an unhandled rejection,
       // one that awaits it still gets the error.
@@ -165,12 +189,19 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
         else statusChanges.once('ready', (error?: Error) => (error ? reject(error) : resolve()))
       }),
     onStatus: (listener) => listen(statusChanges, 'change', listener),
+    onLoggedIn: (listener) => listen(statusChanges, 'login', listener),
+    subscribe(channel) {
+      assertNotClosed()
+      // The subscription's handlers are typed by the client's push map.
+      return subscriptions.subscribe(channel) as Subscription<P>
+    },
     close() {
       if (connection.status === 'closed') return
       if (unwatch) unwatch()
       unwatch = undefined
       settleWaiters(new OfflineError('client closed'))
       connection.close()
+      subscriptions.clear()
       pushes.removeAllListeners()
       statusChanges.removeAllListeners()
     },

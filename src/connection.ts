@@ -6,43 +6,29 @@ import type { Frame, Incoming, OutgoingFrame } from './protocol'
 import type { Status } from './types'
 
 /**
- * Where the connection is. Richer than the public {@link Status}, which {@link STATUS} maps it to;
- * each state owns at most one timer, set on entry and cleared on leaving (see `enter`).
- * - `stopped`: not running: not started, gave up, stopped by a final close (`final`);
+ * Where the connection is: richer than the public {@link Status}, which `statusOf` maps it to.
+ * Each state owns at most one timer, set on entry and cleared on leaving (see `enter`).
+ * - `stopped`: not running: not started, gave up, or stopped by the server's final decision;
  * - `waiting-login`: `login()` returned nothing; asks again after `maxDelay`;
  * - `backoff`: waiting before the next attempt;
- * - `preparing`: reading `url()` and `login()`; `opening`: the socket opens (connect timeout);
+ * - `connecting`: reading `url()` and `login()`, then opening the socket, within `connectTimeout`;
  * - `authenticating`: open, the login is on its way;
- * - `online`: requests flow; its timer checks for silence; `awaiting-pong`: silent too long, a
+ * - `online`: requests flow; its timer looks for silence; `awaiting-pong`: silent too long, a
  *   ping is out, and any frame brings it back to `online`;
  * - `closed`: `close()` was called; final.
  */
-type State =
-  | 'stopped'
-  | 'waiting-login'
-  | 'backoff'
-  | 'preparing'
-  | 'opening'
-  | 'authenticating'
-  | 'online'
-  | 'awaiting-pong'
-  | 'closed'
+type State = 'stopped' | 'waiting-login' | 'backoff' | 'connecting' | 'authenticating' | 'online' | 'awaiting-pong' | 'closed'
 
-const STATUS: Record<State, Status> = {
-  stopped: 'idle',
-  'waiting-login': 'idle',
-  backoff: 'idle',
-  preparing: 'connecting',
-  opening: 'connecting',
-  authenticating: 'open',
-  online: 'online',
-  'awaiting-pong': 'online',
-  closed: 'closed',
-}
+const RESTING: Partial<Record<State, Status>> = { stopped: 'idle', 'waiting-login': 'idle', backoff: 'idle' }
+
+/** The public status of a state. */
+const statusOf = (state: State) =>
+  RESTING[state] || (state === 'authenticating' ? 'open' : state === 'awaiting-pong' ? 'online' : (state as Status))
 
 /*
- * Close codes of the client's own drops (never read as a server's decision): 4000 open timeout,
- * 4001 login failed, 4002 ping timeout or silent too long, 4003 login lost, 4004 `reconnect()`.
+ * Close codes of the client's own drops (never read as a server's decision): 4000 connect timeout,
+ * 4001 login failed, 4002 ping timeout or silent too long, 4003 login lost, 4004 `reconnect()`,
+ * 4019 token expired (the login reply said so).
  */
 
 /** What the connection needs from the client around it. @internal */
@@ -51,8 +37,8 @@ export interface ConnectionHooks {
   request(event: string, data: unknown, timeout: number): Promise<unknown>
   /** A decoded reply or push. */
   message(message: Incoming): void
-  /** Logged in: time to write what waited in the queue. */
-  online(): void
+  /** Logged in (`reply`: the login reply's body): time to write what waited in the queue. */
+  online(reply: unknown): void
   /** The socket is gone: fail what it carried; with `stopped`, everything, queued requests too. */
   dropped(error: Error, stopped: boolean): void
   status(next: Status, previous: Status, error?: Error): void
@@ -73,16 +59,14 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
   let socket: Connection | undefined
   /** `connectionLoop()` was called and nothing stopped it since. */
   let running = false
-  /** Stopped by the server's final decision: waking up (network back, app shown) does not restart it. */
-  let final = false
+  /** Why the loop stopped by itself (gave up, final decision), while it stays stopped. */
+  let stopped: Error | undefined
   let attempts = 0
   let authFailures = 0
-  /** Ask `url()`/`login()` for a fresh token on the next login. */
+  /** Ask `url()`/`login()` for a fresh token: the server said the last one expired or refused it. */
   let refresh = false
   let onlineSince = 0
   let lastReceived = 0
-  /** Why the loop stopped (gave up, final decision), while it stays stopped. */
-  let stopped: Error | undefined
 
   /** Leaves the current state (and its timer) for `next`, whose timer runs `onTimer` after `delay` ms. */
   function enter(next: State, error?: Error, delay?: number, onTimer?: () => void) {
@@ -90,7 +74,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     timer = onTimer && setTimeout(onTimer, delay!)
     state = next
     const previous = status
-    status = STATUS[next]
+    status = statusOf(next)
     if (status !== previous) {
       log(status, error || '')
       hooks.status(status, previous, error)
@@ -100,27 +84,24 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
   function connect() {
     const current = ++generation
     const context = { refresh }
-    enter('preparing')
-    Promise.resolve()
+    enter('connecting', undefined, connectTimeout, () => drop(4000, 'connect timeout'))
+    // Inside a promise: a url() or login() that throws fails this attempt, not the caller.
+    Promise.resolve(context)
       .then(() => Promise.all([url(context), login && login(context)]))
       .then(
-        ([address, payload]) => {
-          if (current !== generation) return
-          if (login && payload == null) {
-            log('not logged in')
-            // Reading the login state is local and cheap; connectionLoop() skips the wait after a login.
-            return reconnect ? enter('waiting-login', undefined, reconnect.maxDelay, connect) : stop()
-          }
-          open(current, String(address), payload)
-        },
-        (error) => current === generation && drop(1006, 'connect failed', error),
-      )
+      ([address, payload]) => {
+        if (current !== generation) return
+        // Reading the login state is local and cheap; connectionLoop() skips the wait after a login.
+        if (login && payload == null) return reconnect ? enter('waiting-login', undefined, reconnect.maxDelay, connect) : stop()
+        open(current, String(address), payload)
+      },
+      (error) => current === generation && drop(1006, 'connect failed', error),
+    )
   }
 
   function open(current: number, address: string, payload: unknown) {
     // The query string often carries a token (`?token=...`): never log it.
     log('connect', address.split('?')[0])
-    enter('opening', undefined, connectTimeout, () => drop(4000, 'open timeout'))
     let opened: Connection | undefined
     try {
       opened = adapter.connect(
@@ -130,7 +111,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
             // A socket we gave up on opened after all: close it, or it holds one of the runtime's
             // few socket slots (WeChat allows 5).
             if (current !== generation) return closeQuietly(opened, 1000, '')
-            if (login) authenticate(current, payload, false)
+            if (login) authenticate(current, payload)
             else goOnline()
           },
           message: (data) => current === generation && receive(data),
@@ -147,48 +128,49 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     socket = opened
   }
 
-  function authenticate(current: number, payload: unknown, refreshed: boolean) {
+  function authenticate(current: number, payload: unknown) {
     enter('authenticating')
     // A protocol with a one-way login (no reply) is online once the login is written.
     const loggedIn = protocol.encodeLogin
       ? Promise.resolve().then(() => write(protocol.encodeLogin!(payload)))
       : hooks.request('login', payload, requestTimeout)
     loggedIn.then(
-      () => current === generation && goOnline(),
+      (reply) => current === generation && goOnline(reply),
       (error: Error) => {
         // A ClosedError means the socket is already gone and a retry is scheduled.
         if (current !== generation || error instanceof ClosedError) return
         const failure = error instanceof ServerError && protocol.authFailure && protocol.authFailure(error.code, error.body)
-        if (failure) refresh = true
-        if (failure === 'expired' && !refreshed) {
-          // An expired token is normal life, not a failure: a fresh one, on the same socket, now.
-          return Promise.resolve({ refresh })
-            .then(login)
-            .then(
-              (fresh) => current === generation && authenticate(current, fresh, true),
-              (cause) => current === generation && drop(4001, 'login failed', cause),
-            )
+        if (failure === 'expired') drop(4019, 'token expired', error, true)
+        else if (failure && ++authFailures >= authAttempts) stop(new AuthError(4403, 'login refused', error))
+        else {
+          refresh = !!failure
+          drop(4001, 'login failed', error)
         }
-        if (failure && ++authFailures >= authAttempts) return stop(new AuthError(4403, 'login refused', error))
-        drop(4001, 'login failed', error)
       },
     )
   }
 
-  function goOnline() {
+  /** Logged in (`reply`: the login reply's body), or open without a login. */
+  function goOnline(reply?: unknown) {
     // A login the server accepted proves the token; without one, only time does (see `drop`).
     if (login) healthy(false)
     onlineSince = lastReceived = Date.now()
-    enter('online')
     watchSilence()
-    hooks.online()
+    hooks.online(reply)
   }
 
-  /** In `online`: checks the connection once it has been silent for `interval`. */
+  /** The token was accepted (and with `proven`, the connection held a while): failures start over. */
+  function healthy(proven: boolean) {
+    authFailures = 0
+    refresh = false
+    if (proven) attempts = 0
+  }
+
+  /** `online`, with a timer that checks the connection once it has been silent for `interval`. */
   function watchSilence() {
-    if (!heartbeat) return
     const silent = Date.now() - lastReceived
-    if (silent < heartbeat.interval) enter('online', undefined, heartbeat.interval - silent, watchSilence)
+    if (!heartbeat) enter('online')
+    else if (silent < heartbeat.interval) enter('online', undefined, heartbeat.interval - silent, watchSilence)
     else ping()
   }
 
@@ -209,10 +191,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
 
   function receive(data: unknown) {
     lastReceived = Date.now()
-    if (state === 'awaiting-pong') {
-      enter('online')
-      watchSilence()
-    }
+    if (state === 'awaiting-pong') watchSilence()
     let message: Incoming | undefined
     try {
       message = protocol.decode(data as Frame)
@@ -249,53 +228,49 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
   function closeQuietly(closing: Connection | undefined, code: number, reason: string) {
     try {
       if (closing) closing.close(code < 4000 ? 1000 : code, reason)
-    } catch (error) {
-      log('close', error)
+    } catch {
+      // Already closing, or a runtime that refuses: the socket is given up either way.
     }
   }
 
-  /** Gives up the current socket (if any) and fails what it carried. */
-  function teardown(code: number, reason: string, cause: unknown, stopping: boolean): ClosedError {
+  /** Gives up the current socket (if any) and fails what it carried (with `stopping`, everything). */
+  function teardown(code: number, reason: string, cause: unknown, stopping?: boolean): ClosedError {
     generation++
     onlineSince = 0
     const closing = socket
     socket = undefined
     closeQuietly(closing, code, reason)
     const error = new ClosedError(code, reason, cause)
-    hooks.dropped(error, stopping)
+    hooks.dropped(error, !!stopping)
     return error
   }
 
   /**
-   * The socket is gone or given up. `byServer`: the server chose `code` (its close frame, or the
-   * close code a runtime reported), so it may be a final decision or an expired token.
+   * The socket is gone or given up. `byServer`: the server chose `code` (its close frame, the close
+   * code a runtime reported, or a login reply saying the token expired), so it may be final.
    */
   function drop(code: number, reason: string, cause?: unknown, byServer?: boolean) {
     if (byServer && options.finalClose(code, reason)) {
-      const error = code === 4409 ? new KickedError(code, reason) : code === 4403 ? new AuthError(code, reason) : new FinalError(code, reason)
-      return stop(error)
+      const Final = code === 4409 ? KickedError : code === 4403 ? AuthError : FinalError
+      return stop(new Final(code, reason))
     }
     // Only a connection that stayed online a while resets the backoff (see `stableAfter`).
     if (reconnect && onlineSince && Date.now() - onlineSince >= reconnect.stableAfter) healthy(true)
-    const error = teardown(code, reason, cause, false)
+    const error = teardown(code, reason, cause)
     if (!running) return enter('stopped', error)
-    // A token in the URL that expired: a fresh one at once, once, not counted as a failed attempt.
-    if (byServer && code === 4419 && !refresh) {
-      refresh = true
-      return connect()
+    // An expired token is normal life: a fresh one (`url()`/`login()` with `refresh`), at once,
+    // once, not counted as a failed attempt. Expired again counts as refused.
+    if (byServer && (code === 4419 || code === 4019)) {
+      if (!refresh) {
+        refresh = true
+        return connect()
+      }
+      if (++authFailures >= authAttempts) return stop(new AuthError(code, reason, error))
     }
-    if (byServer && code === 4419 && ++authFailures >= authAttempts) return stop(new AuthError(code, reason, error))
     if (!reconnect || attempts >= reconnect.maxRetries) return stop(new OfflineError('reconnect gave up'), error)
     const delay = reconnectDelay(attempts++, reconnect)
     log('retry', delay)
     enter('backoff', error, delay, connect)
-  }
-
-  /** The server accepted the token (and with `proven`, the connection held): failures start over. */
-  function healthy(proven: boolean) {
-    authFailures = 0
-    refresh = false
-    if (proven) attempts = 0
   }
 
   /**
@@ -303,57 +278,51 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
    * status listeners hear `reported` (the close that made the client give up).
    */
   function stop(error?: Error, reported = error) {
-    stopped = error
-    final = error instanceof FinalError
     running = false
-    // Written requests fail with ClosedError as in any drop; queued ones and ready() with the reason.
-    const closed = teardown(final ? (error as FinalError).code : 1000, error ? error.message : 'stopped', error, false)
-    log('stopped', error || '')
+    stopped = error
+    const closed = teardown(error instanceof FinalError ? error.code : 1000, 'stopped', error)
     hooks.dropped(error || closed, true)
     enter('stopped', reported)
   }
 
+  /** Not connected and not on the way: waiting to retry, for a login, or stopped. */
+  const resting = () => !!RESTING[state]
+
+  /** `connectionLoop()`, `reconnect()`, a wake-up: running again, whatever stopped it. */
   function restart() {
     running = true
-    final = false
     stopped = undefined
+    connect()
   }
-
-  /** Not connected and not on the way: waiting to retry, for a login, or stopped. */
-  const resting = () => state === 'stopped' || state === 'backoff' || state === 'waiting-login'
 
   return {
     get status() {
       return status
     },
-    /** `connectionLoop()`: starts, or skips the wait when resting. */
-    /** Why the loop stopped by itself (gave up, final decision), while it stays stopped. */
     get stopped() {
       return stopped
     },
+    /** `connectionLoop()`: starts, or skips the wait when resting. */
     start() {
-      restart()
-      if (resting()) connect()
+      if (resting()) restart()
     },
     /** Drops the current socket, if any, and connects now. */
     reconnect() {
+      if (!resting()) teardown(4004, 'reconnect', undefined)
       restart()
-      if (!resting()) teardown(4004, 'reconnect', undefined, false)
-      connect()
     },
     /**
-     * The network came back or changed, or the app was shown: try now when resting; when online,
-     * replace a socket silent past every limit at once (timers stop in the background and a
-     * network switch kills sockets unseen), or check a quieter one now instead of at the next beat.
+     * The network came back or changed, or the app was shown: try now when resting (unless the
+     * server stopped the client); when online, replace a socket silent past every limit at once
+     * (timers stop in the background and a network switch kills sockets unseen), or check a
+     * quieter one now instead of at the next beat.
      */
     wake() {
       if (resting()) {
-        if (final) return
-        restart()
-        connect()
+        if (!(stopped instanceof FinalError)) restart()
       } else if (state === 'online' && heartbeat) {
         if (Date.now() - lastReceived < heartbeat.interval + heartbeat.timeout) return ping()
-        teardown(4002, 'silent too long', undefined, false)
+        teardown(4002, 'silent too long', undefined)
         connect()
       }
     },
@@ -366,5 +335,3 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     },
   }
 }
-
-export type ConnectionMachine = ReturnType<typeof createConnection>

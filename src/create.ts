@@ -1,7 +1,7 @@
 import { resolveRuntime, type RuntimeName } from './adapters/auto'
 import type { Adapter } from './adapters/types'
 import { createClient } from './client'
-import type { MpSocket, PushMap, RequestMap, Untyped } from './types'
+import type { LoginOf, MpSocket, PushMap, RequestMap, Untyped } from './types'
 import type { SocketOptions } from './options'
 
 /**
@@ -13,7 +13,7 @@ import type { SocketOptions } from './options'
  * ```
  */
 export function createSocket<P extends PushMap = Untyped, R extends RequestMap = Untyped>(
-  options: SocketOptions & { runtime?: RuntimeName | Adapter },
+  options: SocketOptions<LoginOf<R>> & { runtime?: RuntimeName | Adapter },
 ): MpSocket<P, R> {
   return createClient<P, R>(options, resolveRuntime(options.runtime))
 }

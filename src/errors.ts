@@ -38,13 +38,20 @@ export class ClosedError extends MpSocketError {
 
 /** The server answered with an error: `code` is its `error` number, `body` what it sent with it. */
 export class ServerError extends MpSocketError {
+  /**
+   * The reply's error code: a number with the default protocol (`data.error`), or a string code
+   * from a custom protocol. Anything else a server sends there arrives as its `String(...)`.
+   */
+  readonly code: number | string
+
   constructor(
     readonly event: string,
-    readonly code: unknown,
+    code: unknown,
     readonly body: unknown,
   ) {
     super(`${event} failed: ${code}`)
     this.name = 'ServerError'
+    this.code = typeof code === 'number' ? code : String(code)
   }
 }
 

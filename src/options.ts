@@ -60,7 +60,11 @@ export interface ConnectContext {
   refresh: boolean
 }
 
-export interface SocketOptions {
+/**
+ * `Login` is what `login` returns: with a typed request map, `createSocket` sets it to the `data` of
+ * the map's `login` request, so a payload with a misspelt field does not compile.
+ */
+export interface SocketOptions<Login = unknown> {
   /** Server address, or a function read again before every connect (for signed or rotating URLs). */
   url: string | ((context: ConnectContext) => string | Promise<string>)
   /** The socket API to use: a runtime name, or an adapter such as `web(WebSocket)` or `taro(Taro)`. @default 'auto' */
@@ -73,7 +77,7 @@ export interface SocketOptions {
    * or at once when `connectionLoop()` is called. Leave it out to be online as soon as the socket opens.
    * With `context.refresh` the server said the token expired or was refused: return a fresh one.
    */
-  login?: (context: ConnectContext) => unknown
+  login?: (context: ConnectContext) => Login | null | undefined | Promise<Login | null | undefined>
   /** Logins refused in a row before the client stops with `AuthError`. @default 3 */
   authAttempts?: number
   /**

@@ -1,6 +1,13 @@
 /** What a runtime hands over from the socket: text or binary. */
 export type Frame = string | ArrayBuffer
 
+/** A message's place in its stream (the user's pushes, or one channel): Centrifugo's model. */
+export interface Position {
+  /** Changes whenever the stream's history is lost; offsets of another epoch are not comparable. */
+  epoch: string
+  offset: number
+}
+
 /**
  * What an encoder may return: text, or binary as an `ArrayBuffer` or a view of one (a `Uint8Array`...).
  * A view goes out as exactly its own bytes, never the whole buffer behind it.
@@ -11,8 +18,12 @@ export type OutgoingFrame = Frame | ArrayBufferView
 export type Incoming =
   /** The answer to a request sent with `encodeRequest(id, ...)`. */
   | { kind: 'reply'; id: string | number; ok: boolean; body: unknown; code?: unknown }
-  /** A message pushed by the server: every handler of `event` gets `message`. */
-  | { kind: 'push'; event: string; message: unknown }
+  /**
+   * A message pushed by the server: every handler of `event` gets `message`. With `channel`, a
+   * publication to that channel (its subscription's handlers get it); with `position`, its place in
+   * its stream, which the client keeps to drop duplicates and to recover what it missed.
+   */
+  | { kind: 'push'; event: string; message: unknown; channel?: string; position?: Position }
   /** A liveness check from the server, answered at once with `encodePong(id)`. */
   | { kind: 'ping'; id: unknown }
   /**
@@ -88,7 +99,16 @@ export const jsonProtocol: Protocol = {
       const data = (message.data || {}) as { error?: unknown; body?: unknown }
       return { kind: 'reply', id: event as string, ok: data.error === 0, body: data.body, code: data.error }
     }
-    if (type === 'app' && typeof event === 'string') return { kind: 'push', event, message }
+    if (type === 'app' && typeof event === 'string') {
+      const { channel, epoch, offset } = message
+      return {
+        kind: 'push',
+        event,
+        message,
+        channel: typeof channel === 'string' ? channel : undefined,
+        position: typeof epoch === 'string' && typeof offset === 'number' ? { epoch, offset } : undefined,
+      }
+    }
     if (type === 'ping' && message.uuid !== undefined) return { kind: 'ping', id: message.uuid }
     if (type === 'close' && typeof message.code === 'number') {
       return { kind: 'close', code: message.code, reason: String(message.reason || '') }

@@ -2,11 +2,17 @@
 // connections. Test your pages and stores against your real server, and pull the network or send
 // the app to the background from the test.
 import type { MiniProgramApi } from './adapters/miniprogram'
+import { fromBase64, toBase64 } from './adapters/alipay'
+import type { ConnectOptions } from './adapters/types'
 import type { WebSocketConstructor, WebSocketLike } from './adapters/web'
 
 type Callback = (result?: any) => void // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** The runtimes the fake can imitate; they differ where their real `connectSocket` differs. */
+/**
+ * The runtimes the fake can imitate; they differ where their real `connectSocket` differs:
+ * `uni` returns a Promise unless a callback is given; `my` (Alipay) needs `multiple: true`, takes
+ * sub-protocols only as a header, and carries binary as base64 text with `isBuffer: true`.
+ */
 export type TestRuntimeFlavour = 'wx' | 'uni' | 'my' | 'tt'
 
 export interface TestRuntimeOptions {
@@ -25,7 +31,7 @@ export interface TestSocketTask {
   onMessage(callback: Callback): void
   onClose(callback: Callback): void
   onError(callback: Callback): void
-  send(options: { data: string | ArrayBuffer; success?: Callback; fail?: Callback; complete?: Callback }): void
+  send(options: { data: string | ArrayBuffer; isBuffer?: boolean; success?: Callback; fail?: Callback; complete?: Callback }): void
   close(options?: { code?: number; reason?: string; success?: Callback; fail?: Callback; complete?: Callback }): void
 }
 
@@ -66,7 +72,7 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
   const listeners = { appShow: new Set<Callback>(), appHide: new Set<Callback>(), network: new Set<Callback>() }
   let online = true
 
-  function createTask(url: string) {
+  function createTask({ url, header, protocols }: ConnectOptions & { url: string }) {
     const handlers: Record<'open' | 'message' | 'close' | 'error', Callback[]> = { open: [], message: [], close: [], error: [] }
     const emit = (event: keyof typeof handlers, result?: unknown) => {
       if (!deaf) for (const handler of handlers[event].slice()) handler(result)
@@ -81,10 +87,26 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
     }
     let socket: Socket | undefined
     if (online) {
-      socket = new WebSocketClass(url) as Socket
+      // Handshake headers and sub-protocols reach the server, as from a real device (Alipay: only
+      // as a header, its `protocols` option is intercepted).
+      let headers = header
+      if (flavour === 'my') {
+        // Alipay ignores the option; a `Sec-WebSocket-Protocol` header is what reaches the wire
+        // (given to `ws` as its protocols, which it would otherwise refuse to see echoed).
+        const { 'Sec-WebSocket-Protocol': asHeader, ...rest } = header || {}
+        protocols = asHeader ? asHeader.split(/,\s*/) : undefined
+        headers = rest
+      }
+      socket = new WebSocketClass(url, protocols, headers ? { headers } : {}) as Socket
       socket.binaryType = 'arraybuffer'
       socket.onopen = () => emit('open', {})
-      socket.onmessage = (event) => emit('message', { data: event.data })
+      socket.onmessage = (event) =>
+        emit(
+          'message',
+          flavour === 'my' && typeof event.data !== 'string'
+            ? { data: toBase64(event.data as ArrayBuffer), isBuffer: true }
+            : { data: event.data },
+        )
       socket.onerror = () => emit('error', { errMsg: 'connectSocket:fail' })
       socket.onclose = (event) => finish(event.code, event.reason)
     } else {
@@ -102,12 +124,14 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
       onMessage: (callback: Callback) => handlers.message.push(callback),
       onClose: (callback: Callback) => handlers.close.push(callback),
       onError: (callback: Callback) => handlers.error.push(callback),
-      send({ data, success, fail, complete }: Parameters<TestSocketTask['send']>[0]) {
+      send({ data, isBuffer, success, fail, complete }: Parameters<TestSocketTask['send']>[0]) {
         if (deaf) return success?.({}), complete?.({})
         if (!socket || socket.readyState !== OPEN) {
           fail?.({ errMsg: 'sendSocketMessage:fail socket not open' })
+        } else if (flavour === 'my' && typeof data !== 'string') {
+          fail?.({ errMsg: 'sendSocketMessage:fail binary data must be base64 text with isBuffer: true' })
         } else {
-          socket.send(data)
+          socket.send(flavour === 'my' && isBuffer ? fromBase64(data as string) : data)
           success?.({})
         }
         complete?.({})
@@ -132,10 +156,10 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
     return task
   }
 
-  function connectSocket(options: { url: string; multiple?: boolean; success?: Callback; fail?: Callback; complete?: Callback }) {
+  function connectSocket(options: ConnectOptions & { url: string; multiple?: boolean; success?: Callback; fail?: Callback; complete?: Callback }) {
     // Alipay without `multiple: true` has one global socket and returns no task.
     if (flavour === 'my' && !options.multiple) return undefined
-    const task = createTask(options.url)
+    const task = createTask(options)
     options.success?.({ errMsg: 'connectSocket:ok' })
     options.complete?.({ errMsg: 'connectSocket:ok' })
     // uni-app returns a Promise, and no task, unless a callback is passed.

@@ -1,4 +1,6 @@
 // The public types of the client: what `createSocket` returns and the maps that type it.
+import type { ClosedError, FinalError } from './errors'
+import type { Recovery, Subscription } from './subscriptions'
 
 /**
  * - `idle`: not connected (not started yet, waiting to retry, nobody logged in, or stopped: gave up
@@ -9,8 +11,12 @@
  */
 export type Status = 'idle' | 'connecting' | 'open' | 'online' | 'closed'
 
-/** Called on every status change; `error` says why the client left `open`/`online` or failed to get there. */
-export type StatusListener = (status: Status, previous: Status, error?: Error) => void
+/**
+ * Called on every status change; `error` says why the client left `open`/`online` or failed to get
+ * there: a `ClosedError` (its `code` and `cause`, e.g. the login's `ServerError`), or the
+ * `FinalError` with which the server stopped the client.
+ */
+export type StatusListener = (status: Status, previous: Status, error?: ClosedError | FinalError) => void
 
 /** Server pushes by event name: `{ chat1: ChatMessage }` types `on('chat1', (message: ChatMessage) => ...)`. */
 export type PushMap = object
@@ -33,6 +39,25 @@ type RequestField<R, E, K extends string, Missing> = E extends keyof R
 export type DataOf<R, E> = RequestField<R, E, 'data', undefined>
 /** What request `event` resolves with. */
 export type BodyOf<R, E> = RequestField<R, E, 'body', unknown>
+/** What a `login` function returns: the `data` of the `login` request when the map has one. */
+export type LoginOf<R> = 'login' extends keyof R ? DataOf<R, 'login'> : unknown
+
+// `data` can be left out unless the entry declares a `data` that cannot be `undefined`.
+type DataRequired<R, E> = E extends keyof R
+  ? 0 extends 1 & R[E]
+    ? false
+    : R[E] extends { data: infer T }
+      ? undefined extends T
+        ? false
+        : true
+      : false
+  : false
+/** The arguments of `send(event, ...)`: `data` is required when the map says so. */
+export type SendArgs<R, E> = DataRequired<R, E> extends true ? [data: DataOf<R, E>] : [data?: DataOf<R, E>]
+/** The arguments of `request(event, ...)`: `data` (required when the map says so), then options. */
+export type RequestArgs<R, E> = DataRequired<R, E> extends true
+  ? [data: DataOf<R, E>, options?: RequestOptions]
+  : [data?: DataOf<R, E>, options?: RequestOptions]
 
 /**
  * The maps used when none are given: any event, any message. Untyped pages can read `msg.msg`
@@ -60,14 +85,14 @@ export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Un
    */
   reconnect(): void
   /** Sends a request and resolves with the body of its reply. */
-  request<E extends keyof R & string>(event: E, data?: DataOf<R, E>, options?: RequestOptions): Promise<BodyOf<R, E>>
+  request<E extends keyof R & string>(event: E, ...args: RequestArgs<R, E>): Promise<BodyOf<R, E>>
   /**
    * Sends a one-way message. While offline it waits in the queue like a request. Resolves once it is
    * written to an open socket; rejects when it is dropped (`OfflineError` queue full or closed,
    * `TimeoutError` still queued after `requestTimeout`, `ClosedError`). Ignoring the promise is safe:
    * it never becomes an unhandled rejection.
    */
-  send<E extends keyof R & string>(event: E, data?: DataOf<R, E>): Promise<void>
+  send<E extends keyof R & string>(event: E, ...args: SendArgs<R, E>): Promise<void>
   /** Handles server pushes of `event`; returns the function that removes this handler. */
   on<E extends keyof P & string>(event: E, handler: (message: PushOf<P, E>) => void): () => void
   /** Like `on`, for the next push of `event` only. */
@@ -83,6 +108,18 @@ export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Un
   ready(): Promise<void>
   /** Listens to status changes; returns the function that stops listening. */
   onStatus(listener: StatusListener): () => void
+  /**
+   * Follows a channel: its publications reach the subscription's handlers, once each, and the
+   * subscription is restored after every reconnect, recovering what was missed. Subscribing to a
+   * channel already followed returns the same subscription.
+   */
+  subscribe(channel: string): Subscription<P>
+  /**
+   * After every login whose reply carries a stream position (servers with positions, such as the
+   * reference server): `recovered` false means pushes may have been missed (or this is the first
+   * login): load the state they would have updated.
+   */
+  onLoggedIn(listener: (recovery: Recovery) => void): () => void
   /** Stops for good: closes the socket, rejects pending requests, clears every timer and listener. */
   close(): void
 }

@@ -1,23 +1,30 @@
 import type { Connection, ConnectionHandlers } from './types'
 
 type Callback<T = unknown> = (result: T) => void
+type BivariantCallback<T> = { bivarianceHack(result: T): void }['bivarianceHack']
 
 /** The SocketTask shape shared by wx, uni, my, tt, qq, swan and Taro. @internal */
 export interface SocketTaskLike {
   send(options: { data: string | ArrayBuffer; fail?: Callback }): unknown
   close(options: { code?: number; reason?: string; fail?: Callback }): unknown
-  onOpen(callback: Callback): void
+  onOpen(callback: () => void): void
   onMessage(callback: Callback<{ data: unknown }>): void
   onClose(callback: Callback<{ code?: number; reason?: string } | undefined>): void
   onError(callback: Callback<{ errMsg?: string } | undefined>): void
 }
 
-/** The app-level events of a mini-program API object (`wx`, `my`, ...). @internal */
+/**
+ * The app-level events of a mini-program API object (`wx`, `my`, ...). The `off*` functions get
+ * back the very callback their `on*` got, whatever its result type: the official typings
+ * (miniprogram-api-typings, Taro) declare them with `GeneralCallbackResult`, so their parameter
+ * takes any callback.
+ * @internal
+ */
 export interface LifecycleApi {
   onAppShow?(callback: Callback): void
-  offAppShow?(callback: Callback): void
+  offAppShow?(callback: BivariantCallback<unknown>): void
   onNetworkStatusChange?(callback: Callback<{ isConnected: boolean }>): void
-  offNetworkStatusChange?(callback: Callback<{ isConnected: boolean }>): void
+  offNetworkStatusChange?(callback: BivariantCallback<unknown>): void
 }
 
 const ignore = () => {}

@@ -1,12 +1,17 @@
 import type { Adapter } from './types'
 
+// Handler properties are typed as methods' parameters are (bivariantly), so that the browser's
+// `(this: WebSocket, ev: MessageEvent) => any` and `ws`'s `(event: WebSocket.MessageEvent) => void`
+// both fit, while the adapter's own handlers still see `data`, `code` and `reason`.
+type Handler<Event> = { bivarianceHack(event: Event): void }['bivarianceHack'] | null
+
 /** The part of the standard WebSocket the adapter uses (browsers, the `ws` package, undici). */
 export interface WebSocketLike {
   binaryType: string
-  onopen: ((event: unknown) => void) | null
-  onmessage: ((event: { data: unknown }) => void) | null
-  onclose: ((event: { code: number; reason: string }) => void) | null
-  onerror: ((event: unknown) => void) | null
+  onopen: Handler<unknown>
+  onmessage: Handler<{ data: unknown }>
+  onclose: Handler<{ code: number; reason: string }>
+  onerror: Handler<unknown>
   send(data: string | ArrayBuffer): void
   close(code?: number, reason?: string): void
 }

@@ -1,5 +1,5 @@
 import type { Adapter } from '../adapters/types'
-import type { MpSocket, PushMap, RequestMap, Untyped } from '../types'
+import type { LoginOf, MpSocket, PushMap, RequestMap, Untyped } from '../types'
 import type { SocketOptions } from '../options'
 
 /**
@@ -9,5 +9,5 @@ import type { SocketOptions } from '../options'
  * @internal
  */
 export type SingleRuntimeCreateSocket<Name extends string> = <P extends PushMap = Untyped, R extends RequestMap = Untyped>(
-  options: SocketOptions & { runtime?: Name | Adapter },
+  options: SocketOptions<LoginOf<R>> & { runtime?: Name | Adapter },
 ) => MpSocket<P, R>

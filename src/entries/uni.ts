@@ -5,7 +5,7 @@ import type { SingleRuntimeCreateSocket } from './single'
 
 export { MpSocketError, TimeoutError, ClosedError, ServerError, OfflineError, FinalError, KickedError, AuthError } from '../errors'
 export { jsonProtocol } from '../protocol'
-export type * from '../index'
+export * from './public-types'
 
 /** `createSocket` over `uni.connectSocket` (or over `runtime` when it is an adapter). */
 export const createSocket: SingleRuntimeCreateSocket<'uni'> = (options) =>

@@ -8,7 +8,7 @@ declare const WebSocket: WebSocketConstructor
 export { MpSocketError, TimeoutError, ClosedError, ServerError, OfflineError, FinalError, KickedError, AuthError } from '../errors'
 export { jsonProtocol } from '../protocol'
 export { web } from '../adapters/web'
-export type * from '../index'
+export * from './public-types'
 
 /** `createSocket` over the global `WebSocket` (or over `runtime`, e.g. `web(WebSocket)` from `ws`). */
 export const createSocket: SingleRuntimeCreateSocket<'web'> = (options) =>

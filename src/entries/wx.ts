@@ -7,7 +7,7 @@ declare const wx: MiniProgramApi
 
 export { MpSocketError, TimeoutError, ClosedError, ServerError, OfflineError, FinalError, KickedError, AuthError } from '../errors'
 export { jsonProtocol } from '../protocol'
-export type * from '../index'
+export * from './public-types'
 
 /** `createSocket` over `wx.connectSocket` (or over `runtime` when it is an adapter). */
 export const createSocket: SingleRuntimeCreateSocket<'wx'> = (options) =>

@@ -104,7 +104,7 @@ describe('the demo page', () => {
     await page.click('#push')
     await page.waitForFunction(() => document.querySelector('#pushes')?.textContent?.includes('pushed from the test'))
     await page.click('#drop')
-    await page.waitForFunction(() => document.querySelector('#statuses')?.textContent?.includes('4409'))
+    await page.waitForFunction(() => document.querySelector('#statuses')?.textContent?.includes('1012'))
     await page.waitForSelector('#status[data-status=online]')
     await page.screenshot({ path: join(ARTIFACTS, 'demo.png') })
     expect(await page.textContent('#pushes')).toContain('chat: "pushed from the test"')

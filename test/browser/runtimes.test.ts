@@ -183,7 +183,7 @@ describe("Chromium's WebSocket: network and visibility", () => {
       Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true })
       document.dispatchEvent(new Event('visibilitychange'))
     })
-    await eventually(async () => expect((await client.recorded()).statuses.some((s) => s.status === 'idle' && s.cause === 'TimeoutError')).toBe(true), 5000)
+    await eventually(async () => expect((await client.recorded()).statuses.some((s) => s.status === 'idle' && s.code === 4002)).toBe(true), 5000)
     expect(Date.now() - shownAt).toBeLessThan(5000)
     srv.child.kill('SIGCONT')
     await client.ready()

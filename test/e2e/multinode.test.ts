@@ -1,7 +1,7 @@
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { web, type WebSocketConstructor } from '../../src/adapters/web'
+import { web } from '../../src/adapters/web'
 import { createSocket } from '../../src/create'
 import { signToken } from '../../examples/server/src/token'
 import { SECRET, eventually, startRedis, startServerProcess, type ServerProcess } from '../support/processes'
@@ -30,7 +30,7 @@ describe('multi-node mode through Redis', () => {
   it('delivers pushes made on node B, or published raw, to a client on node A, and counts presence across nodes', async () => {
     const socket = createSocket({
       url: nodeA.url,
-      runtime: web(WebSocket as unknown as WebSocketConstructor),
+      runtime: web(WebSocket),
       login: () => ({ u: 'user:42', token: signToken(SECRET, 'user:42') }),
     })
     cleanups.push(() => socket.close())
@@ -67,7 +67,7 @@ describe('multi-node mode through Redis', () => {
   it('keeps serving local sockets when Redis goes away', async () => {
     const socket = createSocket({
       url: nodeB.url,
-      runtime: web(WebSocket as unknown as WebSocketConstructor),
+      runtime: web(WebSocket),
       login: () => ({ u: 'user:43', token: signToken(SECRET, 'user:43') }),
     })
     cleanups.push(() => socket.close())

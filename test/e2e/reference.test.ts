@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { miniProgram } from '../../src/adapters/miniprogram'
 import { uniAdapter } from '../../src/adapters/uni'
-import { web, type WebSocketConstructor } from '../../src/adapters/web'
+import { web } from '../../src/adapters/web'
 import type { MpSocket } from '../../src/types'
 import { createSocket } from '../../src/create'
 import { ClosedError, ServerError } from '../../src/errors'
@@ -12,7 +12,7 @@ import { signToken } from '../../examples/server/src/token'
 import { rawClient } from '../support/raw'
 import { SECRET, eventually, liveTimers, startProxy, startServerProcessUntil } from '../support/processes'
 
-const WS = WebSocket as unknown as WebSocketConstructor
+const WS = WebSocket
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()

@@ -26,7 +26,7 @@ async function server(port?: number) {
 }
 
 function client(options: Partial<SocketOptions> & Pick<SocketOptions, 'url'>, user = 'user:1') {
-  const socket = createSocket({ runtime: web(WebSocket as any), login: () => ({ u: user, token: tokenFor(user) }), ...fast, ...options })
+  const socket = createSocket({ runtime: web(WebSocket), login: () => ({ u: user, token: tokenFor(user) }), ...fast, ...options })
   cleanups.push(() => socket.close())
   return socket
 }
@@ -73,7 +73,7 @@ describe('against a real server through the web adapter (ws in Node)', () => {
 
   it('keeps retrying with backoff on a wrong token and never goes online', async () => {
     const srv = await server()
-    const socket = createSocket({ url: srv.url, runtime: web(WebSocket as any), login: () => ({ u: 'user:1', token: 'wrong' }), reconnect: { minDelay: 100, maxDelay: 400, jitter: 0 } })
+    const socket = createSocket({ url: srv.url, runtime: web(WebSocket), login: () => ({ u: 'user:1', token: 'wrong' }), reconnect: { minDelay: 100, maxDelay: 400, jitter: 0 } })
     cleanups.push(() => socket.close())
     const seen = statuses(socket)
     socket.connectionLoop()
@@ -126,7 +126,7 @@ describe('against a real server through the web adapter (ws in Node)', () => {
 })
 
 describe('through mini-program adapters on a runtime backed by real sockets', () => {
-  function wxClient(url: string, runtime = createTestRuntime({ WebSocket: WsWebSocket as any })) {
+  function wxClient(url: string, runtime = createTestRuntime({ WebSocket: WsWebSocket })) {
     const socket = createSocket({ url, runtime: miniProgram(runtime.api), login: () => ({ u: 'user:2', token: tokenFor('user:2') }), ...fast })
     cleanups.push(() => socket.close())
     return { socket, runtime }
@@ -153,7 +153,7 @@ describe('through mini-program adapters on a runtime backed by real sockets', ()
 
   it('wx: probes at once when the app is shown and replaces a dead connection', async () => {
     const srv = await server()
-    const runtime = createTestRuntime({ WebSocket: WsWebSocket as any })
+    const runtime = createTestRuntime({ WebSocket: WsWebSocket })
     const probing = createSocket({
       url: srv.url,
       runtime: miniProgram(runtime.api),
@@ -178,7 +178,7 @@ describe('through mini-program adapters on a runtime backed by real sockets', ()
 
   it('uni: works through a literal uni.connectSocket that returns a Promise without callbacks', async () => {
     const srv = await server()
-    const runtime = createTestRuntime({ flavour: 'uni', WebSocket: WsWebSocket as any })
+    const runtime = createTestRuntime({ flavour: 'uni', WebSocket: WsWebSocket })
     vi.stubGlobal('uni', runtime.api)
     const socket = createSocket({ url: srv.url, runtime: uniAdapter(), login: () => ({ u: 'user:3', token: tokenFor('user:3') }), ...fast })
     cleanups.push(() => socket.close())

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
-import { web, type WebSocketConstructor } from '../../src/adapters/web'
+import { web } from '../../src/adapters/web'
 import { createSocket } from '../../src/create'
 import { parseJsonObject, type Protocol } from '../../src/protocol'
 
@@ -28,7 +28,7 @@ const locationProtocol: Protocol = {
   encodeLogin: (payload) => JSON.stringify(payload),
 }
 
-const WS = WebSocket as unknown as WebSocketConstructor
+const WS = WebSocket
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()

@@ -1,33 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { CloseCode, createServer, signToken, type ServerOptions } from '../../examples/server/src/index'
-import { rawClient } from '../support/raw'
+import { describe, expect, it } from 'vitest'
+import { CloseCode, signToken } from '../../examples/server/src/index'
+import { SECRET, referenceHarness } from '../support/reference'
 
-const SECRET = 'server-test-secret'
-const cleanups: Array<() => unknown> = []
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function start(options: Partial<ServerOptions> = {}) {
-  const server = createServer({ secret: SECRET, ...options })
-  await server.listen()
-  cleanups.push(() => server.close())
-  const base = `127.0.0.1:${server.port}`
-  return { server, url: `ws://${base}/ws`, http: `http://${base}` }
-}
-
-async function connect(url: string) {
-  const client = await rawClient(url)
-  cleanups.push(() => client.close())
-  return client
-}
-
-async function loggedIn(url: string, u: string) {
-  const client = await connect(url)
-  expect(await client.request('login', { u, token: signToken(SECRET, u) })).toEqual({ error: 0, body: 'logged in' })
-  return client
-}
+const { start, connect, loggedIn, cleanups } = referenceHarness()
 
 describe('login', () => {
   it('binds a socket with a valid HMAC token and refuses a wrong one without binding', async () => {

@@ -94,6 +94,6 @@ export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: b
 }
 
 /** Lets pending promise callbacks run (with fake timers, `await` alone does not advance them). */
-export async function flush(times = 5) {
+export async function flush(times = 20) {
   for (let i = 0; i < times; i++) await Promise.resolve()
 }

@@ -47,7 +47,7 @@ export interface ServerProcess {
   /** Resolves with the exit code once the process is gone. */
   exited: Promise<number | null>
   /** POSTs a push through this node; resolves with the JSON answer. */
-  push(body: { event: string; msg: unknown; to: string | string[] }): Promise<{ delivered: number }>
+  push(body: { event: string; msg: unknown; to?: string | string[]; channel?: string }): Promise<{ delivered: number }>
   kill(signal?: NodeJS.Signals): Promise<number | null>
 }
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { alipay, fromBase64, toBase64 } from '../../src/adapters/alipay'
 import { resolveRuntime } from '../../src/adapters/auto'
 import { taro } from '../../src/adapters/taro'
 import { taskConnection, type SocketTaskLike } from '../../src/adapters/task'
@@ -13,13 +14,14 @@ function singleHandlerTask() {
   const task = {
     sent: [] as unknown[],
     closed: undefined as unknown,
-    send: vi.fn((options: { data: unknown }) => {
+    send: vi.fn((options: Parameters<SocketTaskLike['send']>[0]): unknown => {
       task.sent.push(options.data)
+      return undefined
     }),
-    close: vi.fn((options: unknown) => {
+    close: vi.fn((options: Parameters<SocketTaskLike['close']>[0]) => {
       task.closed = options
     }),
-    onOpen: (cb: () => void) => (handlers.open = cb),
+    onOpen: (cb: (r?: any) => void) => (handlers.open = cb),
     onMessage: (cb: (r: any) => void) => (handlers.message = cb),
     onClose: (cb: (r: any) => void) => (handlers.close = cb),
     onError: (cb: (r: any) => void) => (handlers.error = cb),
@@ -47,7 +49,7 @@ describe('task adapter (wx, my, tt, qq, swan, uni)', () => {
   it('registers exactly one handler per event and maps the task to the client', () => {
     const task = singleHandlerTask()
     const handlers = recorder()
-    const connection = taskConnection(task as unknown as SocketTaskLike, handlers)
+    const connection = taskConnection(task, handlers)
     task.fire('open')
     task.fire('message', { data: 'text' })
     const buffer = new ArrayBuffer(2)
@@ -73,9 +75,9 @@ describe('task adapter (wx, my, tt, qq, swan, uni)', () => {
 
   it('reports a failed send through the fail callback as an error', () => {
     const task = singleHandlerTask()
-    task.send.mockImplementation((options: any) => options.fail({ errMsg: 'sendSocketMessage:fail' }))
+    task.send.mockImplementation((options) => options.fail?.({ errMsg: 'sendSocketMessage:fail' }))
     const handlers = recorder()
-    taskConnection(task as unknown as SocketTaskLike, handlers).send('x')
+    taskConnection(task, handlers).send('x')
     expect(handlers.events).toEqual([['error', 'sendSocketMessage:fail']])
   })
 
@@ -158,10 +160,10 @@ describe('runtime detection', () => {
 describe('taro adapter', () => {
   it('waits for the task promise, reads Blob frames in order, and catches a rejected send', async () => {
     const task = singleHandlerTask()
-    let resolveTask!: (value: unknown) => void
-    const Taro = { connectSocket: vi.fn(() => new Promise((resolve) => (resolveTask = resolve))) }
+    let resolveTask!: (value: SocketTaskLike) => void
+    const Taro = { connectSocket: vi.fn(() => new Promise<SocketTaskLike>((resolve) => (resolveTask = resolve))) }
     const handlers = recorder()
-    const connection = taro(Taro as any).connect('ws://x', handlers)
+    const connection = taro(Taro).connect('ws://x', handlers)
     resolveTask(task)
     await flush()
     task.fire('open')
@@ -173,7 +175,7 @@ describe('taro adapter', () => {
     expect(handlers.events[1][0]).toBe('message')
     expect(new Uint8Array(handlers.events[1][1] as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3]))
     expect(handlers.events[2]).toEqual(['message', 'after the blob'])
-    task.send.mockImplementation(() => Promise.reject(new Error('not open')) as any)
+    task.send.mockImplementation(() => Promise.reject(new Error('not open')))
     connection.send('x')
     await flush()
     expect(handlers.events.at(-1)).toEqual(['error', 'send failed'])
@@ -182,7 +184,7 @@ describe('taro adapter', () => {
   it('closes a task that arrives after close() was called', async () => {
     const task = singleHandlerTask()
     const Taro = { connectSocket: () => Promise.resolve(task) }
-    const connection = taro(Taro as any).connect('ws://x', recorder())
+    const connection = taro(Taro).connect('ws://x', recorder())
     connection.close(1000, 'done')
     await flush()
     expect(task.close).toHaveBeenCalledWith(expect.objectContaining({ code: 1000, reason: 'done' }))
@@ -190,7 +192,7 @@ describe('taro adapter', () => {
 
   it('reports a rejected connectSocket as an error', async () => {
     const handlers = recorder()
-    taro({ connectSocket: () => Promise.reject({ errMsg: 'connectSocket:fail' }) } as any).connect('ws://x', handlers)
+    taro({ connectSocket: () => Promise.reject<SocketTaskLike>({ errMsg: 'connectSocket:fail' }) }).connect('ws://x', handlers)
     await flush()
     expect(handlers.events).toEqual([['error', 'connectSocket:fail']])
   })
@@ -253,5 +255,37 @@ describe('web adapter', () => {
 
   it('watches nothing where there is no window (Node)', () => {
     expect(() => web(FakeWebSocket).watch!(() => {})()).not.toThrow()
+  })
+})
+
+describe('alipay adapter', () => {
+  it('round-trips any bytes through base64', () => {
+    for (let length = 0; length < 40; length++) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 97 + length * 13) % 256)
+      const text = toBase64(bytes.buffer)
+      expect(text).toBe(Buffer.from(bytes).toString('base64'))
+      expect([...new Uint8Array(fromBase64(text))]).toEqual([...bytes])
+    }
+  })
+
+  it('asks for a task with multiple: true, moves protocols into a header, and carries binary as base64 both ways', () => {
+    const task = singleHandlerTask()
+    const my = { connectSocket: vi.fn((_options: object) => task) }
+    const events = recorder()
+    const connection = alipay(my).connect('ws://x', events, { protocols: ['a', 'b'], header: { 'x-app': '1' } })
+    expect(my.connectSocket).toHaveBeenCalledWith(
+      expect.objectContaining({ url: 'ws://x', multiple: true, protocols: undefined, header: { 'Sec-WebSocket-Protocol': 'a, b', 'x-app': '1' } }),
+    )
+    connection.send(Uint8Array.from([1, 2, 255]).buffer)
+    connection.send('text')
+    expect(task.send.mock.calls.map(([options]) => options)).toEqual([
+      expect.objectContaining({ data: 'AQL/', isBuffer: true }),
+      expect.objectContaining({ data: 'text' }),
+    ])
+    task.fire('message', { data: 'AQL/', isBuffer: true })
+    task.fire('message', { data: { data: 'BAU=', isBuffer: true } })
+    task.fire('message', { data: 'plain' })
+    const received = events.events.filter(([kind]) => kind === 'message').map(([, data]) => (data instanceof ArrayBuffer ? [...new Uint8Array(data)] : data))
+    expect(received).toEqual([[1, 2, 255], [4, 5], 'plain'])
   })
 })

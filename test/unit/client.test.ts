@@ -51,7 +51,7 @@ describe('connecting and login', () => {
     expect(client.status).toBe('connecting')
     fake.last.open()
     expect(client.status).toBe('open')
-    expect(fake.last.sent).toEqual([{ event: 'login', data: { u: 'user:6', token: TOKEN }, uuid: expect.any(String) }])
+    expect(fake.last.sent).toEqual([{ event: 'login', data: { u: 'user:6', token: TOKEN, since: null }, uuid: expect.any(String) }])
     fake.last.reply('login', 'ok')
     await flush()
     expect(client.status).toBe('online')
@@ -93,7 +93,7 @@ describe('connecting and login', () => {
     await flush()
     expect(fake.sockets).toHaveLength(1)
     fake.last.open()
-    expect(fake.last.lastRequest('login').data).toEqual(user)
+    expect(fake.last.lastRequest('login').data).toEqual({ ...user, since: null })
   })
 
   it('rechecks login() by itself after maxDelay', async () => {
@@ -236,7 +236,7 @@ describe('connecting and login', () => {
     await flush()
     const stale = fake.last
     await vi.advanceTimersByTimeAsync(5000)
-    expect(stale.closedWith).toEqual({ code: 4000, reason: 'open timeout' })
+    expect(stale.closedWith).toEqual({ code: 4000, reason: 'connect timeout' })
     expect(client.status).toBe('idle')
     await vi.advanceTimersByTimeAsync(1000)
     expect(fake.sockets).toHaveLength(2)

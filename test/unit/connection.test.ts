@@ -209,9 +209,9 @@ describe('final decisions', () => {
 })
 
 describe('auth lifecycle', () => {
-  it('an expired token (419) asks login({ refresh: true }) once and logs in again on the same socket, uncounted', async () => {
+  it('an expired token (419) asks login({ refresh: true }) for a fresh one and logs in again at once, uncounted', async () => {
     const login = vi.fn(({ refresh }: { refresh: boolean }) => ({ u: 'user:6', token: refresh ? 'fresh' : 'stale' }))
-    const { fake, client } = setup({ login })
+    const { fake, client } = setup({ login, reconnect: { minDelay: 60_000 } })
     client.connectionLoop()
     await flush()
     fake.last.open()
@@ -219,15 +219,30 @@ describe('auth lifecycle', () => {
     fake.last.reply('login', 'token expired', 419)
     await flush()
     expect(login).toHaveBeenLastCalledWith({ refresh: true })
+    expect(fake.sockets).toHaveLength(2)
+    fake.last.open()
     expect(fake.last.lastRequest('login').data.token).toBe('fresh')
     fake.last.reply('login', 'ok')
     await flush()
     expect(client.status).toBe('online')
-    expect(fake.sockets).toHaveLength(1)
-    // Later connects read the cached token again.
-    fake.last.serverClose(1006)
-    await vi.advanceTimersByTimeAsync(1000)
+    // The fresh token worked: later connects read the cached token again.
+    client.reconnect()
+    await flush()
     expect(login).toHaveBeenLastCalledWith({ refresh: false })
+  })
+
+  it('a token that expires again right after a refresh counts as refused and backs off', async () => {
+    const { fake, client } = setup({ reconnect: { minDelay: 5000 } })
+    client.connectionLoop()
+    for (let i = 0; i < 2; i++) {
+      await flush()
+      fake.last.open()
+      fake.last.reply('login', 'token expired', 419)
+    }
+    await flush()
+    expect(fake.sockets).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(fake.sockets).toHaveLength(3)
   })
 
   it('refused logins back off with a fresh token each time and end in AuthError after authAttempts', async () => {

@@ -1,5 +1,17 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import { createSocket, web, type MpSocket, type Status, type WebSocketConstructor } from '../../src/index'
+import { WebSocket as WsWebSocket } from 'ws'
+import {
+  createSocket,
+  web,
+  type ClosedError,
+  type MpSocket,
+  type FinalError,
+  type ServerError,
+  type Status,
+  type StatusListener,
+  type WebSocketConstructor,
+} from '../../src/index'
+import { createTestRuntime } from '../../src/testing'
 
 interface Pushes {
   chat1: { type: 'app'; event: 'chat1'; msg: string }
@@ -12,7 +24,7 @@ interface Requests {
 }
 
 // Never constructed: nothing connects in these tests.
-const WebSocketClass = class {} as unknown as WebSocketConstructor
+const WebSocketClass = WsWebSocket
 
 // These are compile-time checks: `npm run typecheck` fails when they break; at run time they only
 // make sure the calls type-check as written.
@@ -26,7 +38,13 @@ describe('typed event maps', () => {
     const history = socket.request('history', { chatId: 1 })
     history.catch(() => {})
     expectTypeOf(history).toEqualTypeOf<Promise<Array<{ text: string }>>>()
-    expectTypeOf(socket.request<'login'>).parameter(1).toEqualTypeOf<{ u: string; token: string } | undefined>()
+    expectTypeOf(socket.request<'login'>).parameter(1).toEqualTypeOf<{ u: string; token: string }>()
+    // @ts-expect-error the entry's data is required
+    socket.request('history').catch(() => {})
+    // @ts-expect-error the entry's data is required
+    socket.send('history')
+    socket.request('ping').catch(() => {})
+    socket.request('history', { chatId: 1 }, { timeout: 500 }).catch(() => {})
     // @ts-expect-error unknown push event
     socket.on('chat2', () => {})
     // @ts-expect-error wrong request data
@@ -46,5 +64,26 @@ describe('typed event maps', () => {
     reply.catch(() => {})
     expectTypeOf(reply).resolves.toBeAny()
     socket.close()
+  })
+
+  it('checks the login payload against the login request of the map', () => {
+    const options = { url: 'ws://x', runtime: web(WebSocketClass) }
+    createSocket<Pushes, Requests>({ ...options, login: () => ({ u: 'user:1', token: 't' }) }).close()
+    createSocket<Pushes, Requests>({ ...options, login: async () => null }).close()
+    // @ts-expect-error a misspelt field
+    createSocket<Pushes, Requests>({ ...options, login: () => ({ u: 'user:1', tokn: 't' }) }).close()
+    // Untyped: any payload.
+    createSocket({ ...options, login: () => ({ anything: 1 }) }).close()
+  })
+
+  it('types errors as they are thrown', () => {
+    expectTypeOf<Parameters<StatusListener>[2]>().toEqualTypeOf<ClosedError | FinalError | undefined>()
+    expectTypeOf<ServerError['code']>().toEqualTypeOf<number | string>()
+  })
+
+  it('takes the WebSocket classes users have, without a cast', () => {
+    expectTypeOf(WsWebSocket).toExtend<WebSocketConstructor>()
+    expectTypeOf<typeof globalThis.WebSocket>().toExtend<WebSocketConstructor>()
+    expectTypeOf(createTestRuntime).toBeCallableWith({ WebSocket: WsWebSocket })
   })
 })

@@ -1,4 +1,7 @@
+#!/usr/bin/env node
 // Runs the reference server from environment variables; see docs/server.md.
+import { allowPatterns } from './channels'
+import type { IngestTemplate } from './ingest'
 import { createServer } from './server'
 
 const env = process.env
@@ -10,6 +13,15 @@ if (!secret) {
   process.exit(2)
 }
 
+let ingest: IngestTemplate[] = []
+try {
+  ingest = env.MP_INGEST ? JSON.parse(env.MP_INGEST) : []
+} catch {
+  console.error('MP_INGEST must be a JSON array such as [{"from":"tracking_updates","event":"location","channel":"courier:{user_id}"}]')
+  process.exit(2)
+}
+const list = (value: string | undefined) => (value || '').split(',').map((item) => item.trim()).filter(Boolean)
+
 const server = createServer({
   host: env.HOST || '127.0.0.1',
   port: number('PORT', 9502),
@@ -20,8 +32,15 @@ const server = createServer({
   idleTimeout: number('IDLE_TIMEOUT', 60_000),
   maxPayload: number('MAX_PAYLOAD', 64 * 1024),
   rateLimit: env.RATE_LIMIT === '0' ? false : { messages: number('RATE_LIMIT', 200), interval: 1000 },
+  maxDepth: number('MAX_DEPTH', 32),
+  maxBuffered: number('MAX_BUFFERED', 1024 * 1024),
+  httpTimeout: number('HTTP_TIMEOUT', 10_000),
+  authorize: allowPatterns(list(env.CHANNELS)),
+  history: { size: number('HISTORY_SIZE', 100), ttl: number('HISTORY_TTL', 300) },
   redisUrl: env.REDIS_URL || undefined,
+  redisPrefix: env.REDIS_PREFIX || undefined,
   channel: env.REDIS_CHANNEL || undefined,
+  ingest,
   log: env.QUIET ? undefined : (...args: unknown[]) => console.log(new Date().toISOString(), ...args),
 })
 

@@ -1,0 +1,72 @@
+import { toJson } from './frames'
+import { channelStream, userStream } from './streams'
+
+/**
+ * A push as the backend sends it: to one user, several, `*` (everyone logged in), and/or a channel.
+ * `to` is empty when only a channel is addressed.
+ */
+export interface PushMessage {
+  event: string
+  msg: unknown
+  to: string[]
+  channel?: string
+}
+
+/**
+ * What `push()` takes, on the server object and in a handler's context alike: `to` a user, a comma
+ * list or an array, and/or `channel`.
+ */
+export interface PushInput {
+  event: string
+  msg?: unknown
+  to?: string | string[]
+  channel?: string
+}
+
+/**
+ * Reads a push from JSON or from a parsed form: `event` a string, `to` a user, a comma list or an
+ * array, `channel` a channel name, at least one of the two; `msg` anything (a string holding JSON
+ * is decoded, as the seed's PHP backend sends it).
+ */
+export function parsePush(input: unknown): PushMessage | undefined {
+  let value = input
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value)
+    } catch {
+      return undefined
+    }
+  }
+  if (!value || typeof value !== 'object') return undefined
+  const { event, msg, to, channel } = value as Record<string, unknown>
+  if (typeof event !== 'string' || !event) return undefined
+  const targets = (Array.isArray(to) ? to : typeof to === 'string' ? to.split(',') : [])
+    .filter((user): user is string => typeof user === 'string')
+    .map((user) => user.trim())
+    .filter(Boolean)
+  const named = typeof channel === 'string' && channel ? channel : undefined
+  if (targets.length === 0 && !named) return undefined
+  let body = msg
+  if (typeof body === 'string') {
+    try {
+      const decoded = JSON.parse(body)
+      if (decoded && typeof decoded === 'object') body = decoded
+    } catch {
+      // a plain string message
+    }
+  }
+  return named ? { event, msg: body, to: targets, channel: named } : { event, msg: body, to: targets }
+}
+
+/** Where a push goes: the streams it is appended to, and whether it is a broadcast to everyone. */
+export function targetsOf(message: PushMessage): { streams: string[]; everyone: boolean } {
+  const everyone = message.to.includes('*')
+  const streams = everyone ? [] : [...new Set(message.to)].map(userStream)
+  if (message.channel) streams.push(channelStream(message.channel))
+  return { streams, everyone }
+}
+
+/** The stored and delivered form of a push, `{"event":…,"msg":…}`, serialized once. */
+export function publicationData(message: PushMessage): string {
+  return toJson({ event: message.event, msg: message.msg }, 'the push')
+}

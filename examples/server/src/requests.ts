@@ -1,0 +1,152 @@
+import type { RawData } from 'ws'
+import type { Authenticate } from './auth'
+import { isChannelName, type Authorize, type Channels } from './channels'
+import { CloseCode, ReplyCode, ReplyError } from './codes'
+import type { Engine } from './engine'
+import { parseFrame } from './frames'
+import type { Handler } from './handlers'
+import type { ResolvedOptions } from './options'
+import type { PushInput } from './push'
+import { attach } from './recovery'
+import type { Session } from './session'
+import type { Sessions } from './sessions'
+import { channelStream, readPosition, userStream, type Position } from './streams'
+
+export interface RequestContext {
+  options: ResolvedOptions
+  handlers: Map<string, Handler>
+  sessions: Sessions
+  authenticate: Authenticate
+  authorize: Authorize
+  channels: Channels
+  engine(): Engine
+  push(message: PushInput): Promise<number>
+}
+
+/**
+ * `since` of a login or subscribe: absent (a client that does not track positions), `null` (it
+ * does, and has none yet) or a position; anything else is a bad request.
+ */
+function readSince(data: Record<string, unknown>): { given: boolean; since?: Position; bad?: boolean } {
+  if (!('since' in data) || data.since === undefined) return { given: false }
+  if (data.since === null) return { given: true }
+  const since = readPosition(data.since)
+  return since ? { given: true, since } : { given: true, bad: true }
+}
+
+/** Protocol versions this server speaks; a login asking for another is closed with 4426. */
+export const PROTOCOL_VERSIONS = [1]
+
+/**
+ * Reads every frame a client sends and answers it: the built-in events (login, ping, the answer to
+ * our ping), then the application's handlers. Synchronous on the hot path: only a handler that
+ * returns a promise is awaited.
+ */
+export function createReceiver(context: RequestContext) {
+  const { options, handlers, sessions, channels } = context
+  const { log } = options
+  const asObject = (data: unknown) => (data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {})
+
+  async function login(session: Session, data: unknown, uuid: unknown) {
+    const fields = asObject(data)
+    const { u, token, protocol } = fields
+    if (protocol !== undefined && !PROTOCOL_VERSIONS.includes(protocol as number)) {
+      return session.close(CloseCode.protocolVersion, `protocol ${String(protocol)} not supported`)
+    }
+    if (typeof u !== 'string' || !u || typeof token !== 'string') {
+      return session.reply(uuid, ReplyCode.badRequest, 'login needs {u, token} strings')
+    }
+    const { given, since, bad } = readSince(fields)
+    if (bad) return session.reply(uuid, ReplyCode.badRequest, 'since must be null or {epoch, offset}')
+    const check = await context.authenticate(u, token)
+    if (check === 'expired') return session.reply(uuid, ReplyCode.tokenExpired, 'token expired')
+    if (check !== 'ok') return session.reply(uuid, ReplyCode.unauthorized, 'invalid token')
+    if (!sessions.has(session)) return // closed while the token was checked
+    clearTimeout(session.loginTimer)
+    sessions.bind(session, u)
+    log('login', u, session.id)
+    if (!given) return session.reply(uuid, ReplyCode.ok, 'logged in')
+    session.positioned = true
+    const attached = await attach(context.engine(), session, userStream(u), since, log)
+    session.reply(uuid, ReplyCode.ok, { epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered })
+    attached.flush()
+  }
+
+  async function subscribe(session: Session, user: string, data: unknown, uuid: unknown) {
+    const fields = asObject(data)
+    const { channel } = fields
+    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, 'channel must be a name of 1 to 200 characters')
+    const { since, bad } = readSince(fields)
+    if (bad) return session.reply(uuid, ReplyCode.badRequest, 'since must be null or {epoch, offset}')
+    if (!session.channels.has(channel) && session.channels.size >= options.maxSubscriptions) {
+      return session.reply(uuid, ReplyCode.badRequest, `at most ${options.maxSubscriptions} subscriptions per socket`)
+    }
+    let allowed = false
+    try {
+      allowed = (await context.authorize(channel, { user, socketId: session.id })) === true
+    } catch (error) {
+      log('authorize threw:', error)
+    }
+    if (!allowed) return session.reply(uuid, ReplyCode.forbidden, 'not allowed')
+    if (!sessions.has(session) || session.user !== user) return // closed or logged in as someone else meanwhile
+    channels.add(session, channel)
+    const attached = await attach(context.engine(), session, channelStream(channel), since, log)
+    session.reply(uuid, ReplyCode.ok, { channel, epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered })
+    attached.flush()
+  }
+
+  function unsubscribe(session: Session, data: unknown, uuid: unknown) {
+    const { channel } = asObject(data)
+    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, 'channel must be a name of 1 to 200 characters')
+    channels.remove(session, channel)
+    session.recovering.delete(channelStream(channel))
+    session.reply(uuid, ReplyCode.ok, 'unsubscribed')
+  }
+
+  function run(session: Session, user: string, handler: Handler, event: string, data: unknown, uuid: unknown) {
+    const answer = (body: unknown) => session.reply(uuid, ReplyCode.ok, body === undefined ? null : body)
+    const fail = (error: unknown) => {
+      if (error instanceof ReplyError) return session.reply(uuid, error.code, error.body)
+      log(`handler of "${event}" threw:`, error)
+      session.reply(uuid, ReplyCode.internal, 'internal error')
+    }
+    let body: unknown
+    try {
+      body = handler(data, { user, socketId: session.id, push: context.push })
+    } catch (error) {
+      return fail(error)
+    }
+    if (body && typeof (body as PromiseLike<unknown>).then === 'function') (body as PromiseLike<unknown>).then(answer, fail)
+    else answer(body)
+  }
+
+  return function receive(session: Session, raw: RawData, isBinary: boolean) {
+    const now = Date.now()
+    session.lastSeen = now
+    if (session.overRate(options.rateLimit, now)) return session.close(CloseCode.rateLimited, 'rate limit')
+    const frame = parseFrame(raw, isBinary, options.maxDepth)
+    if (frame.kind === 'invalid') return session.close(CloseCode.badFrame, 'expected a JSON object')
+    const uuid = frame.kind === 'object' ? frame.message.uuid : frame.uuid
+    if (uuid !== undefined && typeof uuid !== 'string' && typeof uuid !== 'number') {
+      return session.close(CloseCode.badFrame, 'uuid must be a string or number')
+    }
+    if (frame.kind === 'too-deep') return session.reply(uuid, ReplyCode.badRequest, `nested deeper than ${options.maxDepth} levels`)
+    const { event, data } = frame.message
+    if (typeof event !== 'string') return session.reply(uuid, ReplyCode.badRequest, 'event must be a string')
+    if (event === 'response') return // the answer to our ping: lastSeen is all it is for
+    if (event === 'login') return void login(session, data, uuid).catch((error) => log('login failed:', error))
+    if (event === 'ping') {
+      // A one-way ping (no uuid) is answered with a pong frame; a ping request with a reply.
+      if (uuid === undefined) return void session.send('{"type":"pong"}')
+      const known = session.user !== undefined
+      return session.reply(uuid, known ? ReplyCode.ok : ReplyCode.unauthorized, known ? 'pong' : 'not logged in')
+    }
+    const user = session.user
+    if (user === undefined) return session.reply(uuid, ReplyCode.unauthorized, 'login first')
+    if (event === 'subscribe') return void subscribe(session, user, data, uuid).catch((error) => log('subscribe failed:', error))
+    if (event === 'unsubscribe') return unsubscribe(session, data, uuid)
+    const handler = handlers.get(event)
+    if (!handler) return session.reply(uuid, ReplyCode.notFound, `unknown event ${event}`)
+    run(session, user, handler, event, data, uuid)
+  }
+}

@@ -1,0 +1,158 @@
+import type EventEmitterType from 'eventemitter3'
+import { ServerError } from './errors'
+import type { Position } from './protocol'
+import type { PushMap, PushOf, Untyped } from './types'
+
+/** What a login or subscribe reply says about the stream: `recovered` false means "load your state". */
+export interface Recovery {
+  /** Every message missed since the position presented was replayed; `false` on the first time too. */
+  recovered: boolean
+}
+
+/** A channel followed with `socket.subscribe(channel)`. */
+export interface Subscription<P extends PushMap = Untyped> {
+  readonly channel: string
+  /** Handles publications of `event` on this channel; returns the function that removes the handler. */
+  on<E extends keyof P & string>(event: E, handler: (message: PushOf<P, E>) => void): () => void
+  /** Removes `handler` from `event`. */
+  off<E extends keyof P & string>(event: E, handler: (message: PushOf<P, E>) => void): void
+  /**
+   * Called after every (re)subscription: `recovered` is `false` the first time and whenever
+   * publications were missed beyond what the server kept: reload what the channel shows.
+   */
+  onSubscribed(listener: (recovery: Recovery) => void): () => void
+  /** Resolves once subscribed; rejects with the server's refusal (`ServerError`, 403 when not allowed). */
+  ready(): Promise<Recovery>
+  /** Stops following the channel: no more handlers, no resubscription. Calling it twice is harmless. */
+  unsubscribe(): void
+}
+
+/** A reply body that carries a stream position (login and subscribe replies of the reference server). */
+type PositionReply = Partial<Position> & { recovered?: unknown }
+
+/** What subscriptions need from the client. @internal */
+export interface SubscriptionHooks {
+  EventEmitter: new () => EventEmitterType
+  /** A request on the socket open now (skips the queue); `undefined` while offline. */
+  request(event: string, data: unknown): Promise<unknown> | undefined
+  /** The client's guarded listener registration (see `listen` in client.ts). */
+  listen(emitter: EventEmitterType, event: string, listener: (...args: never[]) => void): () => void
+  log(...args: unknown[]): void
+}
+
+/**
+ * Channels and positions: the last position handled per stream (`''` is the user's own pushes),
+ * presented at login and subscribe so the server replays what was missed, and used to drop what
+ * was already handled, so handlers see each message once.
+ * @internal
+ */
+export function createSubscriptions(hooks: SubscriptionHooks) {
+  const { EventEmitter, request, listen, log } = hooks
+  const positions = new Map<string, Position>()
+  const active = new Map<string, Subscription & { handlers: EventEmitterType; subscribe(): void }>()
+
+  /** Keeps `position` for `stream` unless it is not newer; `false`: already handled. */
+  function accept(stream: string, position: Position) {
+    const kept = positions.get(stream)
+    if (kept && kept.epoch === position.epoch && position.offset <= kept.offset) return false
+    positions.set(stream, position)
+    return true
+  }
+
+  /** Reads a reply's position and `recovered` flag; `undefined` for servers without positions. */
+  function settle(stream: string, body: unknown): Recovery | undefined {
+    const reply = body as PositionReply | undefined
+    if (!reply || typeof reply !== 'object' || typeof reply.recovered !== 'boolean') return
+    if (typeof reply.epoch === 'string' && typeof reply.offset === 'number') accept(stream, reply as Position)
+    return { recovered: reply.recovered }
+  }
+
+  function subscribe(channel: string): Subscription {
+    const existing = active.get(channel)
+    if (existing) return existing
+    const handlers = new EventEmitter()
+    const events = new EventEmitter()
+    let first: Promise<Recovery> | undefined
+    let settleFirst: [(recovery: Recovery) => void, (error: Error) => void] | undefined
+    const subscription = {
+      channel,
+      handlers,
+      on: (event: string, handler: (message: never) => void) => listen(handlers, event, handler),
+      off(event: string, handler: unknown) {
+        for (const wrapped of handlers.listeners(event) as Array<{ original?: unknown }>) {
+          if (wrapped.original === handler) handlers.off(event, wrapped as never)
+        }
+      },
+      onSubscribed: (listener: (recovery: Recovery) => void) => listen(events, 'subscribed', listener),
+      ready: () =>
+        (first =
+          first ||
+          new Promise<Recovery>((resolve, reject) => {
+            settleFirst = [resolve, reject]
+          })),
+      unsubscribe() {
+        if (active.get(channel) !== subscription) return
+        active.delete(channel)
+        positions.delete(channel)
+        handlers.removeAllListeners()
+        events.removeAllListeners()
+        const sent = request('unsubscribe', { channel })
+        if (sent) sent.then(undefined, (error) => log('unsubscribe', channel, error))
+      },
+      /** Sends the subscribe with the position kept; called now when online and after every login. */
+      subscribe() {
+        const sent = request('subscribe', { channel, since: positions.get(channel) || null })
+        if (!sent) return
+        sent.then(
+          (body) => {
+            if (active.get(channel) !== subscription) return
+            const recovery = settle(channel, body) || { recovered: false }
+            events.emit('subscribed', recovery)
+            if (settleFirst) settleFirst[0](recovery)
+          },
+          (error: Error) => {
+            // Refused (not allowed, bad name): not retried on the next connection. A dropped
+            // connection (ClosedError) subscribes again after the next login.
+            if (!(error instanceof ServerError) || active.get(channel) !== subscription) return
+            log('subscribe refused', channel, error)
+            active.delete(channel)
+            if (settleFirst) settleFirst[1](error)
+          },
+        )
+      },
+    }
+    // A rejection nobody asked for through ready() must not surface as unhandled.
+    subscription.ready().then(undefined, () => {})
+    active.set(channel, subscription)
+    subscription.subscribe()
+    return subscription
+  }
+
+  return {
+    subscribe,
+    /** The position to present at login (`null`: none yet, but positions are wanted). */
+    since: () => positions.get('') || null,
+    /** After a login: reads its reply, then follows every channel again. */
+    loggedIn(body: unknown) {
+      const recovery = settle('', body)
+      for (const subscription of active.values()) subscription.subscribe()
+      return recovery
+    },
+    /**
+     * Routes a push: a channel publication to its subscription's handlers, a user push back to the
+     * client's (`true`). Already handled (or for a channel no longer followed): dropped.
+     */
+    route(event: string, message: unknown, channel: string | undefined, position: Position | undefined): boolean {
+      if (position && !accept(channel || '', position)) return false
+      if (channel === undefined) return true
+      const subscription = active.get(channel)
+      if (subscription) subscription.handlers.emit(event, message)
+      return false
+    },
+    /** `close()`: every subscription ends. */
+    clear() {
+      for (const subscription of active.values()) subscription.handlers.removeAllListeners()
+      active.clear()
+    },
+  }
+}
