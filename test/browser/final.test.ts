@@ -246,7 +246,7 @@ for (const runtime of ['uni', 'taro'] as const) {
       await eventually(() => expect(server.loggedIn()).toHaveLength(2))
       expect(await client.ready()).toEqual({ ok: true })
       expect(server.connections[1].url).toBe('/ws?token=fresh')
-      expect(server.connections[1].logins).toEqual([{ u: 'user:1', refresh: true }])
+      expect(server.connections[1].logins).toMatchObject([{ u: 'user:1', refresh: true }])
       await pause(1500)
       expect(server.connections).toHaveLength(2)
       const recorded = await client.recorded()
