@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -74,6 +75,55 @@ describe('a uni-app app as users write it (examples/uni-app), built by uni-app f
     const handled = logs.filter((line) => line.startsWith('chat page got'))
     expect(handled).toEqual(['chat page got while open'])
     await page.screenshot({ path: join(ARTIFACTS, 'uni-app-h5.png') })
+    expect(errors).toEqual([])
+  })
+})
+
+describe('the uni_modules package (HBuilderX users), imported by a uni-app app built by uni-app', () => {
+  const app = join(ROOT, 'examples/uni-app')
+  let copy: string
+
+  beforeAll(async () => {
+    // The example as an HBuilderX user has it: the SDK in src/uni_modules/, imported by path, no npm.
+    copy = mkdtempSync(join(tmpdir(), 'mp-uni-modules-'))
+    cpSync(join(app, 'src'), join(copy, 'src'), { recursive: true })
+    for (const file of ['index.html', 'vite.config.js', 'package.json']) cpSync(join(app, file), join(copy, file))
+    // Every package of the example but mp-socket itself: an import of the npm package would fail.
+    mkdirSync(join(copy, 'node_modules'))
+    for (const name of readdirSync(join(app, 'node_modules'))) {
+      if (name !== 'mp-socket') symlinkSync(join(app, 'node_modules', name), join(copy, 'node_modules', name))
+    }
+    const { generate } = await import(join(ROOT, 'scripts/uni-modules.mjs'))
+    generate(join(copy, 'src/uni_modules'))
+    const appVue = join(copy, 'src/App.vue')
+    const source = readFileSync(appVue, 'utf8')
+    const imported = source.replace("from 'mp-socket'", "from '@/uni_modules/mp-socket/js_sdk/index.js'")
+    expect(imported).not.toBe(source)
+    writeFileSync(appVue, imported)
+    const result = spawnSync(join(app, 'node_modules/.bin/uni'), ['build'], { cwd: copy, encoding: 'utf8', env: { ...process.env, UNI_PLATFORM: 'h5' } })
+    if (result.status !== 0) throw new Error(`uni build failed:\n${result.stdout}\n${result.stderr}`)
+  }, 120_000)
+  afterAll(() => rmSync(copy, { recursive: true, force: true }))
+
+  it('logs in and gets a reply and a push through js_sdk/index.js', async () => {
+    const srv = await startServerProcess()
+    cleanups.push(() => srv.kill())
+    const site = await staticServer({ root: join(copy, 'dist/build/h5') })
+    cleanups.push(() => site.close())
+    const context = await browser.newContext()
+    cleanups.push(() => context.close())
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(String(error)))
+    await page.goto(`${site.url}/?ws=${encodeURIComponent(srv.url)}#/`)
+    await page.fill('.user input', 'user:22')
+    await page.fill('.token input', signToken(SECRET, 'user:22'))
+    await page.click('.login')
+    await page.waitForFunction(() => document.querySelector('.status-value')?.textContent === 'online')
+    await page.click('.echo')
+    await page.waitForFunction(() => document.querySelector('.reply')?.textContent === 'hello from uni-app')
+    expect(await srv.push({ event: 'user_tabbar', msg: '1', to: 'user:22' })).toEqual({ delivered: 1 })
+    await page.waitForSelector('.uni-tabbar__badge')
     expect(errors).toEqual([])
   })
 })

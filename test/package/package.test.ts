@@ -100,8 +100,9 @@ describe('the npm tarball', () => {
     expect(cjs).toEqual(esm)
     const [all, wx, uni, web, testing] = esm
     expect(all).toEqual(expect.arrayContaining(['createSocket', 'web', 'taro', 'miniProgram', 'uniAdapter', 'ServerError', 'jsonProtocol']))
-    for (const single of [wx, uni]) expect(single).toEqual(['ClosedError', 'MpSocketError', 'OfflineError', 'ServerError', 'TimeoutError', 'createSocket', 'jsonProtocol'])
-    expect(web).toEqual(['ClosedError', 'MpSocketError', 'OfflineError', 'ServerError', 'TimeoutError', 'createSocket', 'jsonProtocol', 'web'])
+    const errors = ['AuthError', 'ClosedError', 'FinalError', 'KickedError', 'MpSocketError', 'OfflineError', 'ServerError', 'TimeoutError']
+    for (const single of [wx, uni]) expect(single).toEqual([...errors, 'createSocket', 'jsonProtocol'])
+    expect(web).toEqual([...errors, 'createSocket', 'jsonProtocol', 'web'])
     expect(testing).toEqual(['createTestRuntime'])
   })
 })

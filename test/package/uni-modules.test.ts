@@ -32,7 +32,7 @@ describe('scripts/uni-modules.mjs', () => {
     const code = readFileSync(join(dir, 'js_sdk/index.js'), 'utf8')
     expect(() => parse(code, { ecmaVersion: 2015, sourceType: 'module' })).not.toThrow()
     const sdk = await import(pathToFileURL(join(dir, 'js_sdk/index.js')).href)
-    expect(Object.keys(sdk).sort()).toEqual(['ClosedError', 'MpSocketError', 'OfflineError', 'ServerError', 'TimeoutError', 'createSocket', 'jsonProtocol'])
+    expect(Object.keys(sdk).sort()).toEqual(['AuthError', 'ClosedError', 'FinalError', 'KickedError', 'MpSocketError', 'OfflineError', 'ServerError', 'TimeoutError', 'createSocket', 'jsonProtocol'])
     // Every declaration chunk the entry's types import was copied.
     for (const [, chunk] of readFileSync(join(dir, 'js_sdk/index.d.ts'), 'utf8').matchAll(/from '\.\/([\w-]+)\.js'/g)) {
       expect(files).toContain(`js_sdk/${chunk}.d.ts`)

@@ -1,44 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createClient } from '../../src/client'
-import type { MpSocket, Status } from '../../src/types'
+import { describe, expect, it, vi } from 'vitest'
 import { ClosedError, OfflineError, ServerError, TimeoutError } from '../../src/errors'
-import type { SocketOptions } from '../../src/options'
 import type { Protocol } from '../../src/protocol'
-import { fakeAdapter, flush } from '../support/fake-adapter'
+import { flush } from '../support/fake-adapter'
+import { TOKEN, useFakeClients } from '../support/fake-clients'
 
-const TOKEN = 'secret-token-123'
 
-let clients: MpSocket[] = []
-
-function setup(options: Partial<SocketOptions> = {}, fakeOptions = {}) {
-  const fake = fakeAdapter(fakeOptions)
-  const statuses: Array<[Status, Status, Error | undefined]> = []
-  const client = createClient({ url: 'wss://example.test/ws', login: () => ({ u: 'user:6', token: TOKEN }), ...options }, fake.adapter)
-  client.onStatus((status, previous, error) => statuses.push([status, previous, error]))
-  clients.push(client)
-  return { fake, client, statuses }
-}
-
-/** Starts the client and takes it online: socket opened, login answered. */
-async function goOnline(client: MpSocket, fake: ReturnType<typeof fakeAdapter>) {
-  client.connectionLoop()
-  await flush()
-  fake.last.open()
-  fake.last.reply('login', 'welcome')
-  await flush()
-  expect(client.status).toBe('online')
-}
-
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-
-afterEach(() => {
-  for (const client of clients) client.close()
-  clients = []
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
+const { setup, goOnline } = useFakeClients()
 
 describe('connecting and login', () => {
   it('opens one socket, logs in with the payload, and goes online', async () => {

@@ -1,44 +1,12 @@
 // The connection lifecycle (issue 11): backoff that holds, liveness for every kind of server,
 // final decisions, the auth lifecycle, send() results, guarded protocol calls, connect options.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createClient } from '../../src/client'
+import { describe, expect, it, vi } from 'vitest'
 import { AuthError, ClosedError, FinalError, KickedError, OfflineError, TimeoutError } from '../../src/errors'
-import type { SocketOptions } from '../../src/options'
 import { jsonProtocol, type Protocol } from '../../src/protocol'
-import type { MpSocket, Status } from '../../src/types'
-import { fakeAdapter, flush } from '../support/fake-adapter'
+import { flush } from '../support/fake-adapter'
+import { useFakeClients } from '../support/fake-clients'
 
-let clients: MpSocket[] = []
-
-function setup(options: Partial<SocketOptions> = {}) {
-  const fake = fakeAdapter()
-  const statuses: Array<[Status, Error | undefined]> = []
-  const client = createClient({ url: 'wss://example.test/ws', login: () => ({ u: 'user:6', token: 't' }), ...options }, fake.adapter)
-  client.onStatus((status, _previous, error) => statuses.push([status, error]))
-  clients.push(client)
-  return { fake, client, statuses }
-}
-
-async function goOnline(client: MpSocket, fake: ReturnType<typeof fakeAdapter>, start = true) {
-  if (start) client.connectionLoop()
-  await flush()
-  fake.last.open()
-  if (fake.last.lastRequest('login')) fake.last.reply('login', 'welcome')
-  await flush()
-  expect(client.status).toBe('online')
-}
-
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-
-afterEach(() => {
-  for (const client of clients) client.close()
-  clients = []
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-  vi.restoreAllMocks()
-})
+const { setup, goOnline } = useFakeClients()
 
 describe('backoff that holds whatever the server does', () => {
   it('an accept-then-close server sees growing delays, not a storm, and maxRetries ends it', async () => {
@@ -65,7 +33,7 @@ describe('backoff that holds whatever the server does', () => {
       await vi.advanceTimersByTimeAsync(120_000)
     }
     expect(fake.sockets).toHaveLength(7)
-    expect(statuses.at(-1)?.[1]).toBeInstanceOf(ClosedError)
+    expect(statuses.at(-1)?.[2]).toBeInstanceOf(ClosedError)
     await expect(client.ready()).rejects.toThrow('reconnect gave up')
     expect(client.status).toBe('idle')
   })
@@ -158,7 +126,7 @@ describe('final decisions', () => {
     expect(await client.send('c').catch((error) => error)).toBeInstanceOf(KickedError)
     const ready = await client.ready().catch((error) => error)
     expect(client.status).toBe('idle')
-    const final = statuses.at(-1)?.[1]
+    const final = statuses.at(-1)?.[2]
     expect(final).toBeInstanceOf(KickedError)
     expect(final).toBeInstanceOf(FinalError)
     expect(final).toMatchObject({ name: 'KickedError', code: 4409, reason: 'logged in elsewhere' })

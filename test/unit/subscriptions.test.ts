@@ -1,0 +1,184 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createClient } from '../../src/client'
+import type { SocketOptions } from '../../src/options'
+import type { Recovery } from '../../src/subscriptions'
+import type { MpSocket } from '../../src/types'
+import { fakeAdapter, flush, type FakeSocket } from '../support/fake-adapter'
+
+let clients: MpSocket[] = []
+
+function setup(options: Partial<SocketOptions> = {}) {
+  const fake = fakeAdapter()
+  const client = createClient({ url: 'wss://example.test/ws', login: () => ({ u: 'user:6', token: 't' }), heartbeat: false, ...options }, fake.adapter)
+  clients.push(client)
+  return { fake, client }
+}
+
+/** Opens the next socket and answers its login with `body`. */
+async function login(fake: ReturnType<typeof fakeAdapter>, body: unknown = { epoch: 'E', offset: 0, recovered: false }) {
+  await flush()
+  fake.last.open()
+  fake.last.reply('login', body)
+  await flush()
+}
+
+const push = (socket: FakeSocket, msg: string, offset: number, extra: Record<string, unknown> = {}) =>
+  socket.receive({ type: 'app', event: 'e', msg, epoch: 'E', offset, ...extra })
+
+beforeEach(() => vi.useFakeTimers())
+afterEach(() => {
+  for (const client of clients) client.close()
+  clients = []
+  expect(vi.getTimerCount()).toBe(0)
+  vi.useRealTimers()
+})
+
+describe('positions on the user stream', () => {
+  it('presents the last position handled at login, drops what was already handled, and reports recovery', async () => {
+    const { fake, client } = setup({ reconnect: { minDelay: 10 } })
+    const got: string[] = []
+    const recoveries: Recovery[] = []
+    client.on('e', (message) => got.push(message.msg))
+    client.onLoggedIn((recovery) => recoveries.push(recovery))
+    client.connectionLoop()
+    await flush()
+    fake.last.open()
+    expect(fake.last.lastRequest('login').data.since).toBeNull()
+    fake.last.reply('login', { epoch: 'E', offset: 2, recovered: false })
+    await flush()
+    push(fake.last, 'three', 3)
+    push(fake.last, 'three again', 3)
+    push(fake.last, 'four', 4)
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await flush()
+    fake.last.open()
+    expect(fake.last.lastRequest('login').data.since).toEqual({ epoch: 'E', offset: 4 })
+    // The replay comes before the reply; a frame already handled is dropped.
+    push(fake.last, 'four', 4)
+    push(fake.last, 'five', 5)
+    fake.last.reply('login', { epoch: 'E', offset: 5, recovered: true })
+    await flush()
+    push(fake.last, 'six', 6)
+    expect(got).toEqual(['three', 'four', 'five', 'six'])
+    expect(recoveries).toEqual([{ recovered: false }, { recovered: true }])
+  })
+
+  it('adopts a new epoch (history lost) and delivers from it', async () => {
+    const { fake, client } = setup()
+    const got: string[] = []
+    client.on('e', (message) => got.push(message.msg))
+    client.connectionLoop()
+    await login(fake, { epoch: 'E', offset: 7, recovered: false })
+    push(fake.last, 'old', 8)
+    push(fake.last, 'new epoch', 1, { epoch: 'F' })
+    expect(got).toEqual(['old', 'new epoch'])
+  })
+
+  it('leaves servers without positions as they were: no recovery events, every push delivered', async () => {
+    const { fake, client } = setup()
+    const got: string[] = []
+    const recoveries = vi.fn()
+    client.onLoggedIn(recoveries)
+    client.on('e', (message) => got.push(message.msg))
+    client.connectionLoop()
+    await login(fake, 'logged in')
+    fake.last.receive({ type: 'app', event: 'e', msg: 'a' })
+    fake.last.receive({ type: 'app', event: 'e', msg: 'a' })
+    expect(got).toEqual(['a', 'a'])
+    expect(recoveries).not.toHaveBeenCalled()
+  })
+
+  it('adds no position to the login of a custom protocol', async () => {
+    const { jsonProtocol } = await import('../../src/protocol')
+    const { fake, client } = setup({ protocol: { ...jsonProtocol } })
+    client.connectionLoop()
+    await flush()
+    fake.last.open()
+    expect(fake.last.lastRequest('login').data).toEqual({ u: 'user:6', token: 't' })
+  })
+})
+
+describe('subscriptions', () => {
+  it('subscribes once online, delivers each publication once to its own handlers, and resubscribes with the position kept', async () => {
+    const { fake, client } = setup({ reconnect: { minDelay: 10 } })
+    const sub = client.subscribe('courier:7')
+    expect(client.subscribe('courier:7')).toBe(sub)
+    const got: string[] = []
+    const everywhere: string[] = []
+    const subscribed: Recovery[] = []
+    sub.on('e', (message) => got.push(message.msg))
+    client.on('e', (message) => everywhere.push(message.msg))
+    sub.onSubscribed((recovery) => subscribed.push(recovery))
+    client.connectionLoop()
+    await login(fake)
+    expect(fake.last.lastRequest('subscribe').data).toEqual({ channel: 'courier:7', since: null })
+    fake.last.reply('subscribe', { channel: 'courier:7', epoch: 'C', offset: 0, recovered: false })
+    await expect(sub.ready()).resolves.toEqual({ recovered: false })
+    push(fake.last, 'one', 1, { channel: 'courier:7', epoch: 'C' })
+    push(fake.last, 'one', 1, { channel: 'courier:7', epoch: 'C' })
+    push(fake.last, 'elsewhere', 1, { channel: 'courier:8', epoch: 'D' })
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await login(fake)
+    expect(fake.last.lastRequest('subscribe').data).toEqual({ channel: 'courier:7', since: { epoch: 'C', offset: 1 } })
+    push(fake.last, 'two', 2, { channel: 'courier:7', epoch: 'C' })
+    fake.last.reply('subscribe', { channel: 'courier:7', epoch: 'C', offset: 2, recovered: true })
+    await flush()
+    expect(got).toEqual(['one', 'two'])
+    expect(everywhere).toEqual([])
+    expect(subscribed).toEqual([{ recovered: false }, { recovered: true }])
+  })
+
+  it('subscribes at once when already online, before queued requests go out after a reconnect', async () => {
+    const { fake, client } = setup({ reconnect: { minDelay: 10 } })
+    client.connectionLoop()
+    await login(fake)
+    client.subscribe('a')
+    expect(fake.last.lastRequest('subscribe').data.channel).toBe('a')
+    fake.last.serverClose(1006)
+    const queued = client.request('later').catch(() => {})
+    await vi.advanceTimersByTimeAsync(10)
+    await login(fake)
+    const events = fake.last.sent.map((frame) => frame.event)
+    expect(events.indexOf('subscribe')).toBeLessThan(events.indexOf('later'))
+    client.close()
+    await queued
+  })
+
+  it('a refused subscription rejects ready() and is not tried again; unsubscribe ends delivery', async () => {
+    const { fake, client } = setup({ reconnect: { minDelay: 10 } })
+    client.connectionLoop()
+    await login(fake)
+    const refused = client.subscribe('secret')
+    fake.last.reply('subscribe', 'not allowed', 403)
+    await expect(refused.ready()).rejects.toMatchObject({ name: 'ServerError', code: 403 })
+    const sub = client.subscribe('open')
+    const handler = vi.fn()
+    sub.on('e', handler)
+    sub.unsubscribe()
+    sub.unsubscribe()
+    expect(fake.last.lastRequest('unsubscribe').data).toEqual({ channel: 'open' })
+    push(fake.last, 'late', 1, { channel: 'open' })
+    expect(handler).not.toHaveBeenCalled()
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await login(fake)
+    expect(fake.last.lastRequest('subscribe')).toBeUndefined()
+  })
+
+  it('a handler that throws breaks neither the client nor the other handlers', async () => {
+    const { fake, client } = setup()
+    client.connectionLoop()
+    await login(fake)
+    const sub = client.subscribe('c')
+    const after = vi.fn()
+    sub.on('e', () => {
+      throw new Error('page bug')
+    })
+    sub.on('e', after)
+    push(fake.last, 'x', 1, { channel: 'c' })
+    expect(after).toHaveBeenCalledTimes(1)
+    expect(client.status).toBe('online')
+  })
+})
