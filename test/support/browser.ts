@@ -74,3 +74,19 @@ export async function staticServer(options: { routes?: Record<string, string>; r
 }
 
 export const HARNESS_HTML = '<!doctype html><meta charset="utf-8"><title>harness</title><script src="harness.js"></script>'
+
+/**
+ * The options that build a page against Taro's real H5 runtime (@tarojs/taro-h5): the constants
+ * a Taro H5 build defines, which the runtime reads.
+ */
+export function taroH5Options(): BuildOptions {
+  return {
+    define: {
+      'process.env.NODE_ENV': '"development"',
+      'process.env.TARO_ENV': '"h5"',
+      'process.env.TARO_PLATFORM': '"web"',
+      'process.env.FRAMEWORK': '"react"',
+      'process.env.TARO_VERSION': JSON.stringify(JSON.parse(readFileSync(join(ROOT, 'node_modules/@tarojs/taro-h5/package.json'), 'utf8')).version),
+    },
+  }
+}
