@@ -1,7 +1,13 @@
+import { MpSocketError } from '../errors'
 import type { Adapter, ConnectOptions, Connection, ConnectionHandlers } from './types'
 import { taskConnection, watchLifecycle, type LifecycleApi, type SocketTaskLike } from './task'
 
-/** The part of Taro the adapter uses: pass the `Taro` object you import from `@tarojs/taro`. */
+/**
+ * The part of Taro the adapter uses. In mini-program builds the `Taro` object has it all; in Taro 4's
+ * H5 build its default export has neither `connectSocket` nor the app events (Taro's compiler turns
+ * each `Taro.connectSocket` written in your code into an import instead), so pass the functions:
+ * `taro({ connectSocket: Taro.connectSocket, onAppShow: Taro.onAppShow, ... })` works in both.
+ */
 export interface TaroApi extends LifecycleApi {
   connectSocket(options: ConnectOptions & { url: string; complete?: () => void }): Promise<SocketTaskLike>
 }
@@ -15,6 +21,11 @@ interface BlobLike {
  * the promise that `send` returns on failure; all three are handled here.
  */
 export function taro(Taro: TaroApi): Adapter {
+  if (!Taro || typeof Taro.connectSocket !== 'function') {
+    throw new MpSocketError(
+      'taro(): no connectSocket on what was passed (Taro 4 H5 default export?): pass { connectSocket: Taro.connectSocket, onAppShow: Taro.onAppShow, ... }',
+    )
+  }
   return {
     connect(url, handlers, options) {
       let closeRequest: [number, string] | undefined

@@ -158,6 +158,11 @@ describe('runtime detection', () => {
 })
 
 describe('taro adapter', () => {
+  it("says what to pass when given an object without connectSocket (Taro 4 H5's default export)", () => {
+    expect(() => taro({} as never)).toThrow(/connectSocket: Taro.connectSocket/)
+  })
+
+
   it('waits for the task promise, reads Blob frames in order, and catches a rejected send', async () => {
     const task = singleHandlerTask()
     let resolveTask!: (value: SocketTaskLike) => void
