@@ -98,6 +98,34 @@ describe('recovery across nodes (Redis Streams)', () => {
     expect(phone.duplicates).toBe(0)
   })
 
+  it('history left without its epoch (the meta key evicted or deleted): a new epoch from 0, nothing stale replayed, publishing goes on', async () => {
+    const phone = tracker('user:5', ['courier:5'])
+    await phone.connect(nodes[0].url)
+    for (const msg of ['a', 'b', 'c']) await nodes[1].push({ event: 'e', msg, channel: 'courier:5' })
+    await eventually(() => expect(phone.of('courier:5')).toEqual(['a', 'b', 'c']))
+    const old = phone.positions.get('courier:5')
+    phone.drop()
+    // What maxmemory eviction may do, as it picks keys one by one: the epoch goes, the entries stay.
+    await publisher.del('mp-socket:meta:c:courier:5')
+    expect(await publisher.xLen('mp-socket:stream:c:courier:5')).toBe(3)
+    await phone.connect(nodes[2].url)
+    expect(phone.recovered.get('courier:5')).toBe(false)
+    const fresh = phone.positions.get('courier:5')
+    expect(fresh).toEqual({ epoch: expect.any(String), offset: 0 })
+    expect(fresh?.epoch).not.toBe(old?.epoch)
+    // The new epoch's first publication is stored and delivered at offset 1.
+    await nodes[0].push({ event: 'e', msg: 'd', channel: 'courier:5' })
+    await eventually(() => expect(phone.of('courier:5')).toEqual(['a', 'b', 'c', 'd']))
+    expect(phone.positions.get('courier:5')).toEqual({ epoch: fresh?.epoch, offset: 1 })
+    // Recovering the new epoch from its start gives its own entries only, never the lost epoch's.
+    const late = tracker('user:6', ['courier:5'])
+    late.positions.set('courier:5', { epoch: String(fresh?.epoch), offset: 0 })
+    await late.connect(nodes[1].url)
+    expect(late.recovered.get('courier:5')).toBe(true)
+    await eventually(() => expect(late.of('courier:5')).toEqual(['d']))
+    expect(phone.duplicates + late.duplicates).toBe(0)
+  })
+
   it('ingest: a backend payload on its own channel is stored once and delivered once whatever the number of nodes', async () => {
     const dispatchers = [tracker('user:10', ['courier:7']), tracker('user:11', ['courier:7']), tracker('user:12', ['courier:7'])]
     await Promise.all(dispatchers.map((d, i) => d.connect(nodes[i].url)))

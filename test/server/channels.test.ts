@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { allowPatterns, signToken } from '../../examples/server/src/index'
 import { SECRET, referenceHarness } from '../support/reference'
 import { eventually } from '../support/processes'
@@ -80,6 +80,35 @@ describe('positions and recovery (one node, in memory)', () => {
     expect(r.body).toEqual({ epoch, offset: 10, recovered: true })
     expect(c.messages.filter((m) => m.type === 'app').map((m) => m.msg)).toEqual(['8', '9', '10'])
     expect(c.messages.findIndex((m) => m.type === 'respon')).toBe(3) // the replay comes before the reply
+  })
+
+  it('after history is lost (expired), the reply is the new epoch at 0 and its first publication is delivered', async () => {
+    const { server, url } = await start({ authorize: allowAll, history: { ttl: 60 } })
+    const phone = tracker('user:1', ['courier:1'])
+    await phone.connect(url)
+    await server.push({ event: 'e', msg: '1', to: 'user:1' })
+    await server.push({ event: 'e', msg: '1', channel: 'courier:1' })
+    await eventually(() => expect(phone.of('courier:1')).toEqual(['1']))
+    const old = { user: phone.positions.get('user'), channel: phone.positions.get('courier:1') }
+    phone.drop()
+    // Only Date is faked: the streams' expiry reads it, the sockets keep their real timers.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 })
+    try {
+      await phone.connect(url)
+    } finally {
+      vi.useRealTimers()
+    }
+    for (const [key, before] of [['user', old.user], ['courier:1', old.channel]] as const) {
+      expect(phone.recovered.get(key)).toBe(false)
+      expect(phone.positions.get(key)).toEqual({ epoch: expect.any(String), offset: 0 })
+      expect(phone.positions.get(key)?.epoch).not.toBe(before?.epoch)
+    }
+    await server.push({ event: 'e', msg: '2', to: 'user:1' })
+    await server.push({ event: 'e', msg: '2', channel: 'courier:1' })
+    await eventually(() => expect(phone.of('courier:1')).toEqual(['1', '2']))
+    expect(phone.of('user')).toEqual(['1', '2'])
+    expect(phone.positions.get('courier:1')?.offset).toBe(1)
+    expect(phone.duplicates).toBe(0)
   })
 
   it('refuses bad positions with 400', async () => {

@@ -18,13 +18,20 @@ export interface RedisEngineOptions {
   log: (...args: unknown[]) => void
 }
 
+// Entries belong to the epoch of the meta hash. The two keys can part (maxmemory eviction picks keys
+// one by one, or someone deletes one): when the meta hash is gone and a new epoch is started, the
+// entries left in the stream key are of the lost epoch and are dropped with it. Kept, they would be
+// replayed under the new epoch as if they were its own, and XADD of the new epoch's `1-1` would be
+// refused as lower than their ids (after the offset was counted: a script's writes are not undone).
+const startEpochIfNone = (epoch: string) => `if redis.call('hsetnx', KEYS[2], 'e', ${epoch}) == 1 then redis.call('del', KEYS[1]) end`
+
 // Appends to a stream and announces it in one step, so that history and live delivery cannot
 // disagree: the offset comes from the stream's meta hash, the entry id is `<offset>-1` (so XRANGE
 // finds an offset directly), and both keys expire `ttl` seconds after the last publication. With a
 // third key, the publication happens only if that claim is new (ingest: once whatever the nodes).
 const PUBLISH = `
 if #KEYS == 3 and not redis.call('set', KEYS[3], '1', 'NX', 'PX', ARGV[7]) then return false end
-redis.call('hsetnx', KEYS[2], 'e', ARGV[6])
+${startEpochIfNone('ARGV[6]')}
 local epoch = redis.call('hget', KEYS[2], 'e')
 local offset = redis.call('hincrby', KEYS[2], 'o', 1)
 redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[2], offset .. '-1', 'd', ARGV[1])
@@ -37,7 +44,7 @@ return {epoch, offset}
 // The stream's epoch (created if the stream is new or its history was lost, e.g. Redis flushed)
 // and top offset, and the entries after ARGV[3] when one is given.
 const RECOVER = `
-redis.call('hsetnx', KEYS[2], 'e', ARGV[1])
+${startEpochIfNone('ARGV[1]')}
 redis.call('expire', KEYS[2], ARGV[2])
 local epoch = redis.call('hget', KEYS[2], 'e')
 local top = tonumber(redis.call('hget', KEYS[2], 'o') or '0')
