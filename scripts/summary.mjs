@@ -13,9 +13,10 @@ if (reportPath && existsSync(reportPath)) {
   passed += report.numPassedTests ?? 0
   failed += report.numFailedTests ?? 0
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
-  // Files that failed to load have no tests to count: count each as one failure.
+  // Files that failed with no failed test to show for it (they did not load, or a beforeAll threw
+  // and every test was skipped): count each as one failure.
   for (const file of report.testResults ?? []) {
-    if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) failed++
+    if (file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed')) failed++
   }
   if (passed + failed === 0) failed++
   if (Number(testStatus) && !failed) failed++

@@ -1,6 +1,6 @@
-import { createClient } from 'redis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { SECRET, eventually, startRedis, startServerProcess, type ServerProcess } from '../support/processes'
+import { describe, expect, it } from 'vitest'
+import { range, useCluster } from '../support/cluster'
+import { SECRET, eventually, startServerProcess } from '../support/processes'
 import { Tracker } from '../support/tracker'
 
 // The shape of socket.io's redis-streams-adapter recovery test, on three reference server
@@ -10,59 +10,23 @@ import { Tracker } from '../support/tracker'
 const INGEST = JSON.stringify([{ from: 'tracking_updates', event: 'location', channel: 'courier:{user_id}' }])
 
 describe('recovery across nodes (Redis Streams)', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>
-  let publisher: ReturnType<typeof createClient>
-  let nodes: ServerProcess[]
-  const cleanups: Array<() => unknown> = []
-  const each: Array<() => unknown> = []
-  const env = () => ({ REDIS_URL: redis.url, CHANNELS: '*', RATE_LIMIT: '0', MP_INGEST: INGEST, HISTORY_SIZE: '1000' })
-
-  beforeAll(async () => {
-    redis = await startRedis()
-    cleanups.push(() => redis.stop())
-    nodes = await Promise.all([0, 1, 2].map(() => startServerProcess(env())))
-    for (const node of nodes) cleanups.push(() => node.kill())
-    publisher = createClient({ url: redis.url })
-    publisher.on('error', () => {})
-    await publisher.connect()
-    cleanups.push(() => publisher.destroy())
-  })
-  afterEach(async () => {
-    for (const cleanup of each.splice(0).reverse()) await cleanup()
-  })
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup()
-  })
+  const cluster = useCluster({ MP_INGEST: INGEST })
+  const { each, offsetOf, publish } = cluster
 
   function tracker(user: string, channels: string[]) {
     const t = new Tracker(user, SECRET, channels)
     each.push(() => t.drop())
     return t
   }
-  const offsetOf = async (stream: string) => Number((await publisher.hGet(`mp-socket:meta:${stream}`, 'o')) ?? 0)
-  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i))
-
-  /** Message n to `user` and to `channel`, through node B, node C or raw Redis in turn, in order. */
-  async function publish(n: number, user: string, channel: string) {
-    const via = n % 3
-    for (const target of [{ to: user }, { channel }]) {
-      const stream = 'to' in target ? `u:${user}` : `c:${channel}`
-      const before = await offsetOf(stream)
-      if (via === 0) await publisher.publish('mp-socket:push', JSON.stringify({ event: 'e', msg: String(n), ...target }))
-      else await nodes[via].push({ event: 'e', msg: String(n), ...target })
-      // Raw publishes are stored by whichever node claims them: wait for it, so that the order holds.
-      await eventually(async () => expect(await offsetOf(stream)).toBe(before + 1))
-    }
-  }
 
   it('a client that drops and reconnects to another node gets exactly 1..N, once each, in order, recovered: true', async () => {
     const phone = tracker('user:1', ['courier:1'])
-    await phone.connect(nodes[0].url)
+    await phone.connect(cluster.nodes[0].url)
     phone.drop()
-    await eventually(async () => expect((await (await fetch(`${nodes[0].http}/health`)).json()).connections).toBe(0))
+    await eventually(async () => expect((await (await fetch(`${cluster.nodes[0].http}/health`)).json()).connections).toBe(0))
     const N = 12
     for (let n = 1; n <= N; n++) await publish(n, 'user:1', 'courier:1')
-    await phone.connect(nodes[2].url)
+    await phone.connect(cluster.nodes[2].url)
     expect(phone.recovered.get('user')).toBe(true)
     expect(phone.recovered.get('courier:1')).toBe(true)
     await publish(N + 1, 'user:1', 'courier:1')
@@ -73,54 +37,54 @@ describe('recovery across nodes (Redis Streams)', () => {
 
   it('recovered: false and no duplicates when the offset is older than the trimmed stream, or Redis was flushed', async () => {
     const phone = tracker('user:2', ['courier:2'])
-    await phone.connect(nodes[0].url)
-    await nodes[1].push({ event: 'e', msg: 'first', to: 'user:2' })
+    await phone.connect(cluster.nodes[0].url)
+    await cluster.nodes[1].push({ event: 'e', msg: 'first', to: 'user:2' })
     await eventually(() => expect(phone.of('user')).toEqual(['first']))
     phone.drop()
     // Trimming with MAXLEN ~ works in whole stream nodes (100 entries): publish well past it.
-    const trimmed = await startServerProcess({ ...env(), HISTORY_SIZE: '10' })
+    const trimmed = await startServerProcess({ ...cluster.env, HISTORY_SIZE: '10' })
     each.push(() => trimmed.kill())
     for (let n = 0; n < 400; n++) await trimmed.push({ event: 'e', msg: `t${n}`, to: 'user:2' })
-    expect(await publisher.xLen('mp-socket:stream:u:user:2')).toBeLessThan(400)
-    await phone.connect(nodes[1].url)
+    expect(await cluster.publisher.xLen('mp-socket:stream:u:user:2')).toBeLessThan(400)
+    await phone.connect(cluster.nodes[1].url)
     expect(phone.recovered.get('user')).toBe(false)
     expect(phone.of('user')).toEqual(['first'])
 
-    await nodes[1].push({ event: 'e', msg: 'before flush', channel: 'courier:2' })
+    await cluster.nodes[1].push({ event: 'e', msg: 'before flush', channel: 'courier:2' })
     await eventually(() => expect(phone.of('courier:2')).toEqual(['before flush']))
     phone.drop()
-    await publisher.flushAll()
-    await nodes[2].push({ event: 'e', msg: 'after flush', channel: 'courier:2' })
-    await phone.connect(nodes[2].url)
+    await cluster.publisher.flushAll()
+    await cluster.nodes[2].push({ event: 'e', msg: 'after flush', channel: 'courier:2' })
+    await phone.connect(cluster.nodes[2].url)
     expect(phone.recovered.get('courier:2')).toBe(false)
-    await nodes[0].push({ event: 'e', msg: 'live', channel: 'courier:2' })
+    await cluster.nodes[0].push({ event: 'e', msg: 'live', channel: 'courier:2' })
     await eventually(() => expect(phone.of('courier:2')).toEqual(['before flush', 'live']))
     expect(phone.duplicates).toBe(0)
   })
 
   it('history left without its epoch (the meta key evicted or deleted): a new epoch from 0, nothing stale replayed, publishing goes on', async () => {
     const phone = tracker('user:5', ['courier:5'])
-    await phone.connect(nodes[0].url)
-    for (const msg of ['a', 'b', 'c']) await nodes[1].push({ event: 'e', msg, channel: 'courier:5' })
+    await phone.connect(cluster.nodes[0].url)
+    for (const msg of ['a', 'b', 'c']) await cluster.nodes[1].push({ event: 'e', msg, channel: 'courier:5' })
     await eventually(() => expect(phone.of('courier:5')).toEqual(['a', 'b', 'c']))
     const old = phone.positions.get('courier:5')
     phone.drop()
     // What maxmemory eviction may do, as it picks keys one by one: the epoch goes, the entries stay.
-    await publisher.del('mp-socket:meta:c:courier:5')
-    expect(await publisher.xLen('mp-socket:stream:c:courier:5')).toBe(3)
-    await phone.connect(nodes[2].url)
+    await cluster.publisher.del('mp-socket:meta:c:courier:5')
+    expect(await cluster.publisher.xLen('mp-socket:stream:c:courier:5')).toBe(3)
+    await phone.connect(cluster.nodes[2].url)
     expect(phone.recovered.get('courier:5')).toBe(false)
     const fresh = phone.positions.get('courier:5')
     expect(fresh).toEqual({ epoch: expect.any(String), offset: 0 })
     expect(fresh?.epoch).not.toBe(old?.epoch)
     // The new epoch's first publication is stored and delivered at offset 1.
-    await nodes[0].push({ event: 'e', msg: 'd', channel: 'courier:5' })
+    await cluster.nodes[0].push({ event: 'e', msg: 'd', channel: 'courier:5' })
     await eventually(() => expect(phone.of('courier:5')).toEqual(['a', 'b', 'c', 'd']))
     expect(phone.positions.get('courier:5')).toEqual({ epoch: fresh?.epoch, offset: 1 })
     // Recovering the new epoch from its start gives its own entries only, never the lost epoch's.
     const late = tracker('user:6', ['courier:5'])
     late.positions.set('courier:5', { epoch: String(fresh?.epoch), offset: 0 })
-    await late.connect(nodes[1].url)
+    await late.connect(cluster.nodes[1].url)
     expect(late.recovered.get('courier:5')).toBe(true)
     await eventually(() => expect(late.of('courier:5')).toEqual(['d']))
     expect(phone.duplicates + late.duplicates).toBe(0)
@@ -128,13 +92,13 @@ describe('recovery across nodes (Redis Streams)', () => {
 
   it('ingest: a backend payload on its own channel is stored once and delivered once whatever the number of nodes', async () => {
     const dispatchers = [tracker('user:10', ['courier:7']), tracker('user:11', ['courier:7']), tracker('user:12', ['courier:7'])]
-    await Promise.all(dispatchers.map((d, i) => d.connect(nodes[i].url)))
+    await Promise.all(dispatchers.map((d, i) => d.connect(cluster.nodes[i].url)))
     const before = await offsetOf('c:courier:7')
     // Seed 000's PHP: Redis::publish('tracking_updates', json_encode([...])); twice the same point.
     const point = JSON.stringify({ user_id: 7, lat: 1.5, lng: 2.5, timestamp: 1 })
-    expect(await publisher.publish('tracking_updates', point)).toBe(3)
-    expect(await publisher.publish('tracking_updates', point)).toBe(3)
-    expect(await publisher.publish('tracking_updates', JSON.stringify({ nobody: true }))).toBe(3)
+    expect(await cluster.publisher.publish('tracking_updates', point)).toBe(3)
+    expect(await cluster.publisher.publish('tracking_updates', point)).toBe(3)
+    expect(await cluster.publisher.publish('tracking_updates', JSON.stringify({ nobody: true }))).toBe(3)
     await eventually(() => dispatchers.forEach((d) => expect(d.of('courier:7')).toHaveLength(2)))
     await new Promise((resolve) => setTimeout(resolve, 200))
     for (const d of dispatchers) expect(d.of('courier:7')).toEqual([point, point])
@@ -142,7 +106,7 @@ describe('recovery across nodes (Redis Streams)', () => {
   })
 
   it('a node killed with SIGKILL mid-stream: its clients move to the others and lose nothing', async () => {
-    const victim = await startServerProcess(env())
+    const victim = await startServerProcess(cluster.env)
     each.push(() => victim.kill())
     const phones = Array.from({ length: 20 }, (_, i) => tracker(`user:${100 + i}`, ['fleet']))
     await Promise.all(phones.map((phone) => phone.connect(victim.url)))
@@ -150,7 +114,7 @@ describe('recovery across nodes (Redis Streams)', () => {
     let published = 0
     const publishing = (async () => {
       for (let n = 1; n <= N; n++) {
-        await nodes[1].push({ event: 'e', msg: String(n), channel: 'fleet' })
+        await cluster.nodes[1].push({ event: 'e', msg: String(n), channel: 'fleet' })
         published = n
         if (n === 15) await victim.kill('SIGKILL')
         await new Promise((resolve) => setTimeout(resolve, 5))
@@ -158,7 +122,7 @@ describe('recovery across nodes (Redis Streams)', () => {
     })()
     await eventually(() => expect(published).toBeGreaterThanOrEqual(15))
     // Each phone notices and reconnects to a surviving node, presenting its positions.
-    await Promise.all(phones.map((phone, i) => eventually(() => phone.connect(nodes[i % 3].url), 10_000, 100)))
+    await Promise.all(phones.map((phone, i) => eventually(() => phone.connect(cluster.nodes[i % 3].url), 10_000, 100)))
     await publishing
     for (const phone of phones) {
       await eventually(() => expect(phone.of('fleet')).toEqual(range(1, N)))

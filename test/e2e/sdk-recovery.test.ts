@@ -1,63 +1,27 @@
-import { createClient } from 'redis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { signToken } from '../../examples/server/src/token'
 import { web } from '../../src/adapters/web'
 import { createSocket } from '../../src/create'
 import type { Recovery } from '../../src/subscriptions'
 import type { MpSocket } from '../../src/types'
-import { SECRET, eventually, startProxy, startRedis, startServerProcess, type ServerProcess } from '../support/processes'
+import { range, useCluster } from '../support/cluster'
+import { SECRET, eventually, startProxy, type ServerProcess } from '../support/processes'
 
 // The SDK's side of recovery (issue 12), in the shape of socket.io's redis-streams-adapter test:
 // three reference server processes on one redis-server; the client's socket is cut without a
 // close frame; messages 1..N go to its user and to a channel it follows, through different nodes
 // and raw Redis; it reconnects to another node, and its handlers get exactly 1..N, once, in order.
 describe('SDK recovery across nodes', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>
-  let publisher: ReturnType<typeof createClient>
-  let nodes: ServerProcess[]
-  const cleanups: Array<() => unknown> = []
-  const each: Array<() => unknown> = []
-
-  beforeAll(async () => {
-    redis = await startRedis()
-    cleanups.push(() => redis.stop())
-    const env = { REDIS_URL: redis.url, CHANNELS: '*', RATE_LIMIT: '0', HISTORY_SIZE: '1000' }
-    nodes = await Promise.all([0, 1, 2].map(() => startServerProcess(env)))
-    for (const node of nodes) cleanups.push(() => node.kill())
-    publisher = createClient({ url: redis.url })
-    publisher.on('error', () => {})
-    await publisher.connect()
-    cleanups.push(() => publisher.destroy())
-  })
-  afterEach(async () => {
-    for (const cleanup of each.splice(0).reverse()) await cleanup()
-  })
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup()
-  })
-
-  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i))
-  const offsetOf = async (stream: string) => Number((await publisher.hGet(`mp-socket:meta:${stream}`, 'o')) ?? 0)
-
-  /** Message n to `user` and to `channel`, through node B, node C or raw Redis in turn, in order. */
-  async function publish(n: number, user: string, channel: string) {
-    for (const target of [{ to: user }, { channel }]) {
-      const stream = 'to' in target ? `u:${user}` : `c:${channel}`
-      const before = await offsetOf(stream)
-      const message = { event: 'e', msg: String(n), ...target }
-      if (n % 3 === 0) await publisher.publish('mp-socket:push', JSON.stringify(message))
-      else await nodes[n % 3].push(message)
-      await eventually(async () => expect(await offsetOf(stream)).toBe(before + 1))
-    }
-  }
+  const cluster = useCluster()
+  const { each, publish } = cluster
 
   /**
    * A phone on the SDK whose first connection goes through a TCP proxy to node A; `url()` waits on
    * a gate, so the test decides when (and to which node) it reconnects.
    */
   async function phone(user: string, channel: string) {
-    const proxy = await startProxy(nodes[0].port)
+    const proxy = await startProxy(cluster.nodes[0].port)
     each.push(() => proxy.close())
     let target = proxy.url
     let gate: Promise<void> = Promise.resolve()
@@ -97,7 +61,7 @@ describe('SDK recovery across nodes', () => {
     const { socket, got, drop } = await phone('user:1', 'courier:1')
     expect(got.logins).toEqual([{ recovered: false }])
     expect(got.subscribed).toEqual([{ recovered: false }])
-    const reconnect = drop(nodes[2])
+    const reconnect = drop(cluster.nodes[2])
     await eventually(() => expect(socket.status).not.toBe('online'))
     const N = 9
     for (let n = 1; n <= N; n++) await publish(n, 'user:1', 'courier:1')
@@ -112,7 +76,7 @@ describe('SDK recovery across nodes', () => {
 
   it('even when nothing arrived before the drop (positions come with login and subscribe)', async () => {
     const { got, drop } = await phone('user:2', 'courier:2')
-    const reconnect = drop(nodes[1])
+    const reconnect = drop(cluster.nodes[1])
     await publish(1, 'user:2', 'courier:2')
     await publish(2, 'user:2', 'courier:2')
     reconnect()
@@ -125,15 +89,15 @@ describe('SDK recovery across nodes', () => {
     const { got, drop } = await phone('user:3', 'courier:3')
     await publish(1, 'user:3', 'courier:3')
     await eventually(() => expect(got.channel).toEqual(['1']))
-    const reconnect = drop(nodes[2])
-    await publisher.flushAll()
+    const reconnect = drop(cluster.nodes[2])
+    await cluster.publisher.flushAll()
     reconnect()
     // The first login and subscribe said recovered: false too: wait for the second ones, or the
     // pushes below would be published while the phone is away (and be lost, as recovery cannot be).
     await eventually(() => expect(got.subscribed).toEqual([{ recovered: false }, { recovered: false }]))
     expect(got.logins).toEqual([{ recovered: false }, { recovered: false }])
-    await nodes[1].push({ event: 'e', msg: 'after', channel: 'courier:3' })
-    await nodes[1].push({ event: 'e', msg: 'after', to: 'user:3' })
+    await cluster.nodes[1].push({ event: 'e', msg: 'after', channel: 'courier:3' })
+    await cluster.nodes[1].push({ event: 'e', msg: 'after', to: 'user:3' })
     await eventually(() => expect(got.channel).toEqual(['1', 'after']))
     await eventually(() => expect(got.user).toEqual(['1', 'after']))
   })
@@ -143,8 +107,8 @@ describe('SDK recovery across nodes', () => {
     await expect(socket.subscribe('secret channel\u0001').ready()).rejects.toMatchObject({ name: 'ServerError', code: 400 })
     subscription.unsubscribe()
     subscription.unsubscribe()
-    await nodes[1].push({ event: 'e', msg: 'unseen', channel: 'courier:4' })
-    await nodes[1].push({ event: 'e', msg: 'seen', to: 'user:4' })
+    await cluster.nodes[1].push({ event: 'e', msg: 'unseen', channel: 'courier:4' })
+    await cluster.nodes[1].push({ event: 'e', msg: 'seen', to: 'user:4' })
     await eventually(() => expect(got.user).toEqual(['seen']))
     expect(got.channel).toEqual([])
   })
