@@ -19,8 +19,9 @@ const hasTaskset = (() => {
 /** Where servers and clients run: server on CPU 1, client on CPU 0, when there are two and taskset. */
 export const pinning = hasTaskset ? 'server pinned to CPU 1, client to CPU 0 (taskset)' : 'not pinned (no taskset or a single CPU)'
 
-function command(cpu, args) {
-  return hasTaskset ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args]
+/** `[file, args]` that run `program args` on `cpu` (pinned where taskset exists). */
+export function command(cpu, args, program = process.execPath) {
+  return hasTaskset ? ['taskset', ['-c', String(cpu), program, ...args]] : [program, args]
 }
 
 /** Starts a server script that prints `PORT n`; resolves with its port and a stop function. */
