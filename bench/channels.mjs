@@ -5,7 +5,7 @@
 import { now, push, pushBody, rss, sleep, startFleet, startNodes } from './cluster.mjs'
 import { percentiles } from './lib.mjs'
 
-export async function channelFanout(redis, library, { subscribers, processes, rounds, warmupRounds = 3 }) {
+export async function channelFanout(redis, library, { subscribers, processes, rounds, warmupRounds = 3, settle = 2000 }) {
   await redis.client.flushAll()
   const nodes = await startNodes(library, redis.url)
   let fleet
@@ -27,7 +27,7 @@ export async function channelFanout(redis, library, { subscribers, processes, ro
         },
       },
     )
-    await sleep(2000)
+    await sleep(settle)
     const after = (await Promise.all(nodes.map((node) => rss(node.pid)))).reduce((a, b) => a + b, 0)
     const times = []
     for (let round = 0; round < warmupRounds + rounds; round++) {
@@ -43,9 +43,9 @@ export async function channelFanout(redis, library, { subscribers, processes, ro
       await push(nodes[round % nodes.length].port, pushBody(library, { channel: 'fan', msg: { k: 'f', round } }))
       await done
       if (round >= warmupRounds) times.push(Math.max(...arrivals) - started)
-      await sleep(200)
+      await sleep(settle / 10)
     }
-    return { subscribers, before, after, perSocket: (after - before) / subscribers, ...percentiles(times) }
+    return { subscribers, before, after, perSocket: (after - before) / subscribers, ...percentiles(times), times }
   } finally {
     await fleet?.close()
     for (const node of nodes) await node.stop()

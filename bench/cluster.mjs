@@ -70,11 +70,14 @@ export async function startRedis() {
   }
 }
 
-/** Three nodes of `library` on `redisUrl`, each its own process on the servers' CPU. */
-export async function startNodes(library, redisUrl, count = 3) {
-  const nodes = []
-  for (let i = 0; i < count; i++) nodes.push(await startServer(library.server, { REDIS_URL: redisUrl }))
-  return nodes
+/**
+ * Three nodes of `library` on `redisUrl`, each its own process on the servers' CPU.
+ * BENCH_NODE_ARGS (space-separated) go to the nodes' node only: `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * profiles them (the profiles are written when they stop).
+ */
+export async function startNodes(library, redisUrl, count = 3, env = {}) {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean)
+  return Promise.all(Array.from({ length: count }, () => startServer(library.server, { REDIS_URL: redisUrl, ...env }, nodeArgs)))
 }
 
 /** Resident memory of a process, from /proc. */

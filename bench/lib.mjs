@@ -25,8 +25,8 @@ export function command(cpu, args, program = process.execPath) {
 }
 
 /** Starts a server script that prints `PORT n`; resolves with its port and a stop function. */
-export async function startServer(script, env = {}) {
-  const [file, args] = command(1, [join(ROOT, script)])
+export async function startServer(script, env = {}, nodeArgs = []) {
+  const [file, args] = command(1, [...nodeArgs, join(ROOT, script)])
   const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise((resolve, reject) => {
     let output = ''

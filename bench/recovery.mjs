@@ -60,7 +60,7 @@ function startPublisher(library, nodes, { clients, channels, tick, usersPerTick 
 }
 
 export async function recoveryStorm(redis, library, settings) {
-  const { clients, processes, channels, signal = 'SIGKILL', timeout = 30_000 } = settings
+  const { clients, processes, channels, signal = 'SIGKILL', timeout = 30_000, tail = 1000, drain = 2000 } = settings
   await redis.client.flushAll()
   const nodes = await startNodes(library, redis.url)
   const ports = nodes.map((node) => node.port)
@@ -86,9 +86,10 @@ export async function recoveryStorm(redis, library, settings) {
     }
     const afterRecovery = await redis.commandCalls()
     const recoveryTicks = publisher.ticks
-    await sleep(1000)
+    // Publishing goes on a little after everyone is back, then whatever is in flight lands.
+    await sleep(tail)
     await publisher.stop()
-    await sleep(2000)
+    await sleep(drain)
     const reports = await fleet.ask('report', () => ({ expected: publisher.expected, killedAt }))
 
     const perTick = Object.fromEntries(Object.entries(delta(beforeBaseline, beforeKill)).map(([name, calls]) => [name, calls / (killTicks - baselineTicks)]))
