@@ -88,12 +88,14 @@ export async function rss(pid) {
 
 /**
  * `processes` client processes (bench/fleet-client.mjs on the clients' CPU), `perProcess` clients
- * each; `ask(type, data)` sends a command to all and resolves with their answers.
+ * each; `ask(type, data)` sends a command to all and resolves with their answers. BENCH_CLIENT_ARGS
+ * (space-separated) go to their node, as BENCH_NODE_ARGS to the nodes'.
  */
 export async function startFleet(library, ports, { processes, perProcess, channel, channels = 20, batch = 100, onRound = () => {} }) {
   const children = []
   for (let p = 0; p < processes; p++) {
-    const [file, args] = command(0, [join(ROOT, 'bench/fleet-client.mjs')])
+    const nodeArgs = (process.env.BENCH_CLIENT_ARGS || '').split(' ').filter(Boolean)
+    const [file, args] = command(0, [...nodeArgs, join(ROOT, 'bench/fleet-client.mjs')])
     const child = spawn(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const waiting = []
     child.on('message', (message) => {
