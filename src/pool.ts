@@ -5,7 +5,8 @@ import type { OutgoingFrame } from './protocol'
 export interface Pending {
   readonly id: string
   readonly event: string
-  readonly frame: OutgoingFrame
+  /** The encoded frame while it waits to be written; `undefined` once written. */
+  frame: OutgoingFrame | undefined
   /** `false` for one-way messages: done as soon as they are written. */
   readonly expectsReply: boolean
   /** Its limit in ms, and the `Date.now()` past which it times out. */
