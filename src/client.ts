@@ -17,6 +17,10 @@ type EventEmitter = EventEmitterType
 
 type Listener = ((...args: unknown[]) => void) & { original?: unknown }
 
+/** `100000` and `1000000` in base 36: the counter part of a request id always has 6 digits. */
+const ID_FIRST = 60466176
+const ID_END = 2176782336
+
 // One executor for every request's promise, which hands its settle functions over here: an executor
 // closure per request was garbage on the hot path (at 64 requests in flight, every allocation is GC
 // time in the latency tail).
@@ -39,11 +43,12 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
   const resolved = resolveOptions(options)
   const { protocol, requestTimeout, queueMax, log, login } = resolved
   const pool = createPool()
-  // Request ids: a random prefix per client, then a counter. Unique for the client's whole life (a
-  // late reply can never settle a newer request), and cheap: a random id per request cost 12
-  // `Math.random()` numbers and 12 strings, a third of the client's garbage per request.
+  // Request ids, 12 characters: 6 random ones (per client) and a counter, 6 digits in base 36. Unique
+  // among far more requests than can wait at once (the counter wraps after 2 billion), and cheap: a
+  // random id per request cost 12 `Math.random()` numbers and 12 strings, a third of the client's
+  // garbage per request.
   const idPrefix = nanoid(6)
-  let idCounter = 0
+  let idCounter = ID_FIRST
   const pushes = new EventEmitter()
   // Status changes have an emitter of their own, so no server event name can collide with them.
   const statusChanges = new EventEmitter()
@@ -130,7 +135,8 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       if (!online && pool.list().filter((request) => !request.sent).length >= queueMax) {
         throw new OfflineError(queueMax ? 'queue full' : 'offline')
       }
-      const id = idPrefix + ++idCounter
+      if (++idCounter === ID_END) idCounter = ID_FIRST
+      const id = idPrefix + idCounter.toString(36)
       const frame = expectsReply ? protocol.encodeRequest(id, event, data) : protocol.encodeSend(event, data)
       const promise = new Promise(captureSettlers)
       const request: Pending = { id, event, frame, expectsReply, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
