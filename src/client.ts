@@ -17,10 +17,6 @@ type EventEmitter = EventEmitterType
 
 type Listener = ((...args: unknown[]) => void) & { original?: unknown }
 
-/** `100000` and `1000000` in base 36: the counter part of a request id always has 6 digits. */
-const ID_FIRST = 60466176
-const ID_END = 2176782336
-
 // One executor for every request's promise, which hands its settle functions over here: an executor
 // closure per request was garbage on the hot path (at 64 requests in flight, every allocation is GC
 // time in the latency tail).
@@ -43,12 +39,13 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
   const resolved = resolveOptions(options)
   const { protocol, requestTimeout, queueMax, log, login } = resolved
   const pool = createPool()
-  // Request ids, 12 characters: 6 random ones (per client) and a counter, 6 digits in base 36. Unique
-  // among far more requests than can wait at once (the counter wraps after 2 billion), and cheap: a
-  // random id per request cost 12 `Math.random()` numbers and 12 strings, a third of the client's
-  // garbage per request.
+  // Request ids, 12 characters: 6 random ones (per client) and a counter, 6 digits in base 36 for the
+  // first 2 billion requests (7 after that). Never reused by a client (a late reply can never settle a
+  // newer request), and cheap: a random id per request cost 12 `Math.random()` numbers and 12
+  // strings, a third of the client's garbage per request.
   const idPrefix = nanoid(6)
-  let idCounter = ID_FIRST
+  /** `100000` in base 36. */
+  let idCounter = 60466176
   const pushes = new EventEmitter()
   // Status changes have an emitter of their own, so no server event name can collide with them.
   const statusChanges = new EventEmitter()
@@ -57,6 +54,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     EventEmitter,
     request: (event, data) => (connection.status === 'online' ? enqueue(event, data, requestTimeout, true, true) : undefined),
     listen,
+    unlisten,
     log,
   })
   // Positions are part of the default protocol: the login presents the last one handled, so the
@@ -135,8 +133,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       if (!online && pool.list().filter((request) => !request.sent).length >= queueMax) {
         throw new OfflineError(queueMax ? 'queue full' : 'offline')
       }
-      if (++idCounter === ID_END) idCounter = ID_FIRST
-      const id = idPrefix + idCounter.toString(36)
+      const id = idPrefix + (idCounter++).toString(36)
       const frame = expectsReply ? protocol.encodeRequest(id, event, data) : protocol.encodeSend(event, data)
       const promise = new Promise(captureSettlers)
       const request: Pending = { id, event, frame, expectsReply, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
@@ -149,7 +146,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
   }
 
   /** Adds a listener that cannot break the client or the listeners after it by throwing. */
-  function listen(emitter: EventEmitter, event: string, listener: (...args: never[]) => void, once?: boolean) {
+  function listen(emitter: EventEmitter, event: string | symbol, listener: (...args: never[]) => void, once?: boolean) {
     const wrapped: Listener = (...args) => {
       try {
         listener(...(args as never[]))
@@ -161,6 +158,13 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     if (once) emitter.once(event, wrapped)
     else emitter.on(event, wrapped)
     return () => void emitter.off(event, wrapped)
+  }
+
+  /** Removes what `listen` added for `handler`. */
+  function unlisten(emitter: EventEmitter, event: string, handler: unknown) {
+    for (const wrapped of emitter.listeners(event) as Listener[]) {
+      if (wrapped.original === handler) emitter.off(event, wrapped)
+    }
   }
 
   function watch() {
@@ -198,11 +202,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     },
     on: (event, handler) => listen(pushes, event, handler),
     once: (event, handler) => listen(pushes, event, handler, true),
-    off(event, handler) {
-      for (const wrapped of pushes.listeners(event) as Listener[]) {
-        if (wrapped.original === handler) pushes.off(event, wrapped)
-      }
-    },
+    off: (event, handler) => unlisten(pushes, event, handler),
     uninstall(event) {
       pushes.removeAllListeners(event)
     },
