@@ -19,13 +19,14 @@ const hasTaskset = (() => {
 /** Where servers and clients run: server on CPU 1, client on CPU 0, when there are two and taskset. */
 export const pinning = hasTaskset ? 'server pinned to CPU 1, client to CPU 0 (taskset)' : 'not pinned (no taskset or a single CPU)'
 
-function command(cpu, args) {
-  return hasTaskset ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args]
+/** `[file, args]` that run `program args` on `cpu` (pinned where taskset exists). */
+export function command(cpu, args, program = process.execPath) {
+  return hasTaskset ? ['taskset', ['-c', String(cpu), program, ...args]] : [program, args]
 }
 
 /** Starts a server script that prints `PORT n`; resolves with its port and a stop function. */
-export async function startServer(script, env = {}) {
-  const [file, args] = command(1, [join(ROOT, script)])
+export async function startServer(script, env = {}, nodeArgs = []) {
+  const [file, args] = command(1, [...nodeArgs, join(ROOT, script)])
   const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise((resolve, reject) => {
     let output = ''

@@ -1,10 +1,12 @@
 // npm run bench: every measurement of docs/benchmarks.md, side by side, in one run.
-//   node bench/run.mjs [--quick] [--no-write] [--only=size,throughput,fanout,connections,storm,memory]
+//   node bench/run.mjs [--quick] [--no-write] [--only=size,throughput,fanout,connections,storm,memory,recovery,channels,history]
 // --quick shrinks every count (a smoke run: the figures mean nothing); --no-write skips the docs.
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { channelsSection, historySection, recoverySection } from './cluster-sections.mjs'
+import { startRedis } from './cluster.mjs'
 import { fanout } from './sections.mjs'
 import { ROOT, ms, pinning, runClient, startServer, table } from './lib.mjs'
 import { sizes } from './size.mjs'
@@ -16,8 +18,15 @@ const write = !args.includes('--no-write') && !quick
 const only = (args.find((arg) => arg.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean)
 const wanted = (name) => only.length === 0 || only.includes(name)
 const settings = quick
-  ? { requests: 2000, runs: 1, devices: 5, broadcast: 20, rounds: 3, idle: 100, storm: 50, concurrencies: [1, 64] }
-  : { requests: 100_000, runs: 5, devices: 100, broadcast: 1000, rounds: 30, idle: 10_000, storm: 1000, concurrencies: [1, 64] }
+  ? { requests: 2000, runs: 1, devices: 5, broadcast: 20, rounds: 3, idle: 100, storm: 50, concurrencies: [1, 64], ...clusterSettings(true) }
+  : { requests: 100_000, runs: 5, devices: 100, broadcast: 1000, rounds: 30, idle: 10_000, storm: 1000, concurrencies: [1, 64], ...clusterSettings(false) }
+
+/** Counts of the multi-node sections (recovery, channels, history). */
+function clusterSettings(quick) {
+  return quick
+    ? { stormClients: 30, stormProcesses: 2, stormRuns: 1, stormWarmup: 300, stormBaseline: 500, stormTail: 300, stormDrain: 1000, subscribers: 40, fanProcesses: 4, fanRounds: 3, fanWarmup: 1, fanRuns: 1, fanSettle: 300, historyMessages: 50, historyRuns: 1 }
+    : { stormClients: 1000, stormProcesses: 2, stormRuns: 3, stormWarmup: 2000, stormBaseline: 2000, stormTail: 1000, stormDrain: 2000, subscribers: 10_000, fanProcesses: 4, fanRounds: 30, fanWarmup: 3, fanRuns: 3, fanSettle: 2000, historyMessages: 3000, historyRuns: 3 }
+}
 
 const sections = []
 /** Where docs/benchmarks.md's hand-written part starts: kept as it is when the tables are rewritten. */
@@ -91,8 +100,55 @@ if (wanted('memory')) {
   say(markdown)
 }
 
+if (['recovery', 'channels', 'history'].some(wanted)) {
+  // One redis-server for all of them: both libraries take turns on it, flushed in between.
+  const redis = await startRedis()
+  try {
+    if (wanted('recovery')) {
+      say('== recovery storm')
+      const { markdown, storm } = await recoverySection(redis, settings, say)
+      sections.push([
+        'Recovery storm (three nodes, one killed)',
+        `${settings.stormClients.toLocaleString('en')} clients (${settings.stormProcesses} client processes) on three nodes sharing one redis-server, each client its own user and following one of ${storm.channels} channels; its first connection goes to node i % 3, each reconnect attempt to the next node (what a load balancer does once a node is gone). Both libraries with their default reconnect delays (1 s, randomized by half). Every ${storm.tick} ms the publisher sends, to the surviving nodes in turn, one message to the next ${storm.usersPerTick} users and one to the next channel (${Math.round((1000 / storm.tick) * (storm.usersPerTick + 1))} stream appends per second); after ${storm.warmup + storm.baseline} ms node 1 is killed with SIGKILL. "Back" is a client of the killed node logged in and subscribed again on another node (socket.io: connected again); "recovered completely" is mp-socket's \`recovered: true\` for the login and the subscribe, socket.io's \`socket.recovered\`. Lost, duplicated and out-of-order count handler calls over every client against every acknowledged publication, after a 2 s drain. Redis commands: INFO commandstats over the window from the kill until all are back, minus what the publications of that window cost (measured per publishing turn just before the kill), divided by the clients of the killed node; commands run inside Lua scripts are counted one by one (XREAD, the adapter's polling loop, is left out). ${settings.stormRuns} runs with SIGKILL, the libraries taking turns, and one with SIGTERM for comparison. Servers and redis-server ${pinning}.`,
+        markdown,
+      ])
+      say(markdown)
+    }
+    if (wanted('channels')) {
+      say('== channel fan-out')
+      const markdown = await channelsSection(redis, settings, say)
+      sections.push([
+        'Channel fan-out and memory per subscribed socket',
+        `${settings.subscribers.toLocaleString('en')} clients in ${settings.fanProcesses} processes, spread over three nodes sharing one redis-server, all following one channel. One publication at a time through \`POST /push\` of each node in turn, timed until the last handler ran (the client processes share this machine's clock); ${settings.fanRounds} rounds after ${settings.fanWarmup} warm-up rounds, ${settings.fanRuns} runs, the libraries taking turns. Memory: the three nodes' resident sets (/proc) before the clients connected and 2 s after all were subscribed, divided by the clients. ${pinning}.`,
+        markdown,
+      ])
+      say(markdown)
+    }
+    if (wanted('history')) {
+      say('== history cost in Redis')
+      const markdown = await historySection(redis, settings)
+      sections.push([
+        'History cost in Redis',
+        `INFO memory's used_memory before and after ${settings.historyMessages.toLocaleString('en')} publications (scaled to 1,000) through one node (history size ${settings.historyMessages.toLocaleString('en')}), on a flushed redis-server; payload \`{"k":"c","id":n,"lng":121.473701,"lat":31.230416,"at":…}\` (a position update of seed 000's size). mp-socket keeps a stream per channel and per user; socket.io's adapter keeps one stream for every room (maxLen 100,000 here). Median of ${settings.historyRuns} runs.`,
+        markdown,
+      ])
+      say(markdown)
+    }
+  } finally {
+    await redis.stop()
+  }
+}
+
 function mb(bytes) {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+}
+
+function redisVersion() {
+  try {
+    return `redis-server ${execFileSync('redis-server', ['--version']).toString().match(/v=(\S+)/)[1]}`
+  } catch {
+    return 'no redis-server'
+  }
 }
 
 if (write) {
@@ -102,7 +158,7 @@ if (write) {
     '# Benchmarks',
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, with \`npm run bench\` (\`node bench/run.mjs\`); see [bench/README.md](../bench/README.md) to reproduce.`,
-    `Versions: ws ${version('ws')}, socket.io ${version('socket.io')}, socket.io-client ${version('socket.io-client')}. CPU placement: ${pinning}.`,
+    `Versions: ws ${version('ws')}, socket.io ${version('socket.io')}, socket.io-client ${version('socket.io-client')}, @socket.io/redis-streams-adapter ${version('@socket.io/redis-streams-adapter')}, redis (node client) ${version('redis')}, ${redisVersion()}. CPU placement: ${pinning}.`,
     'The machine is shared and noisy: runs of the same thing differ by 10-20 %; read ratios from one run, not figures across runs.',
     '',
     ...sections.flatMap(([title, text, markdown]) => [`## ${title}`, '', text, '', markdown, '']),

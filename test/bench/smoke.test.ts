@@ -3,15 +3,21 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 // The benchmark is not a test, but it must not rot: a quick run (tiny counts, nothing written)
-// has to finish and print every section. No figure is checked.
+// has to finish and print every section. No figure is checked. The multi-node sections (recovery
+// storm, channel fan-out, history cost) start redis-server, three nodes of each library and client
+// processes: a failure anywhere in them fails this run.
 describe('npm run bench', () => {
   it('runs every section in quick mode', () => {
     const result = spawnSync(process.execPath, [join(__dirname, '../../bench/run.mjs'), '--quick'], { encoding: 'utf8', timeout: 240_000 })
     expect(result.status, result.stderr).toBe(0)
-    for (const section of ['== size', '== request/reply throughput and latency', '== push fan-out', '== idle connections', '== reconnect storm', '== client memory']) {
+    for (const section of ['== size', '== request/reply throughput and latency', '== push fan-out', '== idle connections', '== reconnect storm', '== client memory', '== recovery storm', '== channel fan-out', '== history cost in Redis']) {
       expect(result.stdout).toContain(section)
     }
     expect(result.stdout).toContain('| **mp-socket/wx** |')
     expect(result.stdout).toContain('socket.io 4 emitWithAck')
+    for (const kill of ['SIGKILL', 'SIGTERM']) {
+      expect(result.stdout).toContain(`| ${kill} | mp-socket |`)
+      expect(result.stdout).toContain(`| ${kill} | socket.io 4 + redis-streams-adapter |`)
+    }
   }, 300_000)
 })

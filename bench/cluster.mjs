@@ -1,0 +1,164 @@
+// The pieces of the multi-node benchmarks: a redis-server, three nodes of one library on it, fleets
+// of clients in their own processes (driven over IPC), and a publisher over HTTP.
+import { spawn } from 'node:child_process'
+import { Agent, request } from 'node:http'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { createClient } from 'redis'
+import { ROOT, command, startServer } from './lib.mjs'
+
+export const LIBRARIES = [
+  { key: 'mp', name: 'mp-socket', server: 'bench/servers/mp-node.mjs' },
+  { key: 'sio', name: 'socket.io 4 + redis-streams-adapter', server: 'bench/servers/socketio-node.mjs' },
+]
+
+export const now = () => performance.timeOrigin + performance.now()
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function freePort() {
+  const server = createServer()
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** redis-server on a free port of 127.0.0.1, without persistence, on the servers' CPU. */
+export async function startRedis() {
+  const port = await freePort()
+  const [file, args] = command(1, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], 'redis-server')
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  child.once('error', () => {})
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  await new Promise((resolve, reject) => {
+    let output = ''
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start (apt-get install -y redis-server): ${output}`)), 15_000)
+    child.stdout.on('data', (chunk) => {
+      output += chunk
+      if (/Ready to accept connections/.test(output)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`redis-server exited with ${code} (apt-get install -y redis-server): ${output}`))
+    })
+  })
+  child.stdout.resume()
+  const url = `redis://127.0.0.1:${port}`
+  const client = createClient({ url })
+  client.on('error', () => {})
+  await client.connect()
+  return {
+    url,
+    client,
+    /** Calls per command from INFO commandstats. */
+    async commandCalls() {
+      const calls = {}
+      for (const match of (await client.info('commandstats')).matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) calls[match[1]] = Number(match[2])
+      return calls
+    },
+    async usedMemory() {
+      return Number((await client.info('memory')).match(/used_memory:(\d+)/)[1])
+    },
+    async stop() {
+      await client.destroy()
+      child.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
+/**
+ * Three nodes of `library` on `redisUrl`, each its own process on the servers' CPU.
+ * BENCH_NODE_ARGS (space-separated) go to the nodes' node only: `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * profiles them (the profiles are written when they stop).
+ */
+export async function startNodes(library, redisUrl, count = 3, env = {}) {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean)
+  return Promise.all(Array.from({ length: count }, () => startServer(library.server, { REDIS_URL: redisUrl, ...env }, nodeArgs)))
+}
+
+/** Resident memory of a process, from /proc. */
+export async function rss(pid) {
+  const { readFile } = await import('node:fs/promises')
+  return Number((await readFile(`/proc/${pid}/status`, 'utf8')).match(/VmRSS:\s+(\d+)/)[1]) * 1024
+}
+
+/**
+ * `processes` client processes (bench/fleet-client.mjs on the clients' CPU), `perProcess` clients
+ * each; `ask(type, data)` sends a command to all and resolves with their answers.
+ */
+export async function startFleet(library, ports, { processes, perProcess, channel, channels = 20, batch = 100, onRound = () => {} }) {
+  const children = []
+  for (let p = 0; p < processes; p++) {
+    const [file, args] = command(0, [join(ROOT, 'bench/fleet-client.mjs')])
+    const child = spawn(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const waiting = []
+    child.on('message', (message) => {
+      if (message.type === 'round') return onRound(message)
+      if (message.type === 'up') return
+      const next = waiting.shift()
+      if (message.type === 'error') next?.reject(new Error(message.message))
+      else next?.resolve(message)
+    })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.once('exit', (code) => {
+      for (const next of waiting.splice(0)) next.reject(new Error(`fleet-client exited with ${code}`))
+    })
+    const send = (message) =>
+      new Promise((resolve, reject) => {
+        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error('fleet-client is gone'))
+        waiting.push({ resolve, reject })
+        child.send(message)
+      })
+    children.push({ child, send, exited })
+  }
+  const ask = (type, data = () => ({})) => Promise.all(children.map((c, p) => c.send({ type, ...data(p) })))
+  await ask('connect', (p) => ({ lib: library.key, ports, from: p * perProcess, count: perProcess, channel, channels, batch }))
+  return {
+    ask,
+    async close() {
+      await Promise.allSettled(children.map((c) => c.send({ type: 'close' })))
+      const timers = children.map((c) => setTimeout(() => c.child.kill('SIGKILL'), 5000))
+      await Promise.all(children.map((c) => c.exited))
+      timers.forEach(clearTimeout)
+    },
+  }
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 4 })
+
+/** POST /push to one node: `{event, msg, to | channel}` for mp-socket, `{event, msg, rooms}` for socket.io. */
+export function push(port, body) {
+  const payload = JSON.stringify(body)
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/push', method: 'POST', agent, headers: { authorization: 'Bearer bench', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (response) => {
+        let text = ''
+        response.on('data', (chunk) => (text += chunk))
+        response.on('end', () => (response.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`push answered ${response.statusCode}: ${text}`))))
+      },
+    )
+    req.setTimeout(10_000, () => req.destroy(new Error('push timed out')))
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+/** The same publication in each library's terms: to users (rooms named by the user) or a channel. */
+export function pushBody(library, { users, channel, msg }) {
+  if (library.key === 'sio') return { event: 'e', msg, rooms: users ?? [channel] }
+  return users ? { event: 'e', msg, to: users } : { event: 'e', msg, channel }
+}
+
+/** Subtracts `before` from `after`, command by command. */
+export function delta(before, after) {
+  const result = {}
+  for (const [name, calls] of Object.entries(after)) if (calls !== (before[name] || 0)) result[name] = calls - (before[name] || 0)
+  return result
+}
+
+export const sum = (calls) => Object.values(calls).reduce((a, b) => a + b, 0)

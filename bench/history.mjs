@@ -1,0 +1,32 @@
+// History cost in Redis: used_memory (INFO memory) before and after `messages` publications kept
+// in history (scaled to 1,000), on a flushed redis-server with one node of the library: all to one
+// channel, and one to each of as many users (a stream per user for mp-socket; socket.io keeps one
+// stream for all). More than 1,000 messages, so that Redis's own small swings (client buffers
+// resized by its cron) weigh less.
+import { push, pushBody, sleep, startNodes } from './cluster.mjs'
+import { median } from './lib.mjs'
+
+/** A position update of seed 000's size (lng, lat, time): the payload of every message. */
+const point = (id) => ({ k: 'c', id, lng: 121.473701, lat: 31.230416, at: 1763800000000 + id })
+
+export async function historyCost(redis, library, { messages, runs }) {
+  const samples = { channel: [], users: [] }
+  const [node] = await startNodes(library, redis.url, 1, { HISTORY_SIZE: String(messages) })
+  try {
+    for (let run = 0; run < runs; run++) {
+      for (const target of ['channel', 'users']) {
+        await redis.client.flushAll()
+        await sleep(200)
+        const before = await redis.usedMemory()
+        for (let n = 0; n < messages; n++) {
+          const where = target === 'channel' ? { channel: `history:${run}` } : { users: [`user:h${run}:${n}`] }
+          await push(node.port, pushBody(library, { ...where, msg: point(n) }))
+        }
+        samples[target].push(((await redis.usedMemory()) - before) * (1000 / messages))
+      }
+    }
+  } finally {
+    await node.stop()
+  }
+  return { channel: median(samples.channel), users: median(samples.users), samples }
+}
