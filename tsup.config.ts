@@ -24,7 +24,7 @@ export default defineConfig([
     // What WeChat's "build npm" copies into a native mini-program (package.json `miniprogram`): it
     // copies this folder as-is and `require('mp-socket/wx')` loads `wx.js` from it. Everything here
     // lands in the user's package, so: self-contained CommonJS, minified, no maps, no declarations.
-    entry: { index: 'src/index.ts', wx: 'src/entries/wx.ts', uni: 'src/entries/uni.ts' },
+    entry: { index: 'src/index.ts', wx: 'src/entries/wx-commonjs.ts', uni: 'src/entries/uni.ts' },
     outDir: 'miniprogram_dist',
     format: ['cjs'],
     target: 'es2015',

@@ -1,5 +1,5 @@
 // One throughput/latency measurement in a process of its own:
-//   node bench/client.mjs <mp|socketio|raw> <port> <concurrency> <requests>
+//   node bench/client.mjs <mp|socketio|raw|raw-reference> <port> <concurrency> <requests>
 // Prints one JSON line: requests/s and latency percentiles in ms.
 import { io } from 'socket.io-client'
 import { WebSocket } from 'ws'
@@ -24,11 +24,18 @@ async function connect() {
     await new Promise((resolve) => socket.once('connect', resolve))
     return { call: () => socket.emitWithAck('echo', payload), close: () => socket.close() }
   }
-  // Hand-written client: counter ids, a Map of pending promises, no timers: the floor.
-  const socket = new WebSocket(`ws://127.0.0.1:${port}`)
+  // Hand-written client: counter ids, a Map of pending promises, no timers: the floor. `raw-reference`
+  // is the same client against the reference server (it logs in first): mp-socket's server without
+  // its client, which tells the client's share of mp-socket's figures from the server's.
+  const reference = library === 'raw-reference'
+  const socket = new WebSocket(`ws://127.0.0.1:${port}${reference ? '/ws' : ''}`)
   await new Promise((resolve) => socket.once('open', resolve))
   const pending = new Map()
   let counter = 0
+  if (reference) {
+    socket.send(JSON.stringify({ event: 'login', data: { u: 'user:bench', token: signToken('bench', 'user:bench') }, uuid: 'login' }))
+    await new Promise((resolve) => socket.once('message', resolve))
+  }
   socket.on('message', (raw) => {
     const reply = JSON.parse(raw)
     const resolve = pending.get(reply.event)

@@ -71,8 +71,10 @@ export interface Protocol {
  */
 export function parseJsonObject(frame: Frame): Record<string, unknown> | undefined {
   try {
-    // A binary frame has no `replace` and lands in the catch like invalid JSON.
-    const value: unknown = JSON.parse((frame as string).replace(/^\ufeff/, ''))
+    // A binary frame has no `charCodeAt` and lands in the catch like invalid JSON. Not a regular
+    // expression: this runs for every frame.
+    const text = frame as string
+    const value: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
     if (value && typeof value === 'object') return value as Record<string, unknown>
   } catch {
     // Not JSON text: ignored like any other frame we cannot read.

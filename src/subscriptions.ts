@@ -35,10 +35,14 @@ export interface SubscriptionHooks {
   EventEmitter: new () => EventEmitterType
   /** A request on the socket open now (skips the queue); `undefined` while offline. */
   request(event: string, data: unknown): Promise<unknown> | undefined
-  /** The client's guarded listener registration (see `listen` in client.ts). */
-  listen(emitter: EventEmitterType, event: string, listener: (...args: never[]) => void): () => void
+  /** The client's guarded handler registration and removal, behind its own `on` and `off`. */
+  listen(emitter: EventEmitterType, event: string | symbol, listener: (...args: never[]) => void): () => void
+  unlisten(emitter: EventEmitterType, event: string, handler: unknown): void
   log(...args: unknown[]): void
 }
+
+/** The `onSubscribed` listeners' key, beside the handlers' event names: no event name can equal it. */
+const SUBSCRIBED = Symbol()
 
 /**
  * Channels and positions: the last position handled per stream (`''` is the user's own pushes),
@@ -47,7 +51,7 @@ export interface SubscriptionHooks {
  * @internal
  */
 export function createSubscriptions(hooks: SubscriptionHooks) {
-  const { EventEmitter, request, listen, log } = hooks
+  const { EventEmitter, request, listen, unlisten, log } = hooks
   const positions = new Map<string, Position>()
   const active = new Map<string, Subscription & { handlers: EventEmitterType; subscribe(): void }>()
 
@@ -71,31 +75,24 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
     const existing = active.get(channel)
     if (existing) return existing
     const handlers = new EventEmitter()
-    const events = new EventEmitter()
-    let first: Promise<Recovery> | undefined
-    let settleFirst: [(recovery: Recovery) => void, (error: Error) => void] | undefined
+    let settleFirst!: [(recovery: Recovery) => void, (error: Error) => void]
+    const first = new Promise<Recovery>((resolve, reject) => {
+      settleFirst = [resolve, reject]
+    })
+    // A rejection nobody asked for through ready() must not surface as unhandled.
+    first.then(undefined, () => {})
     const subscription = {
       channel,
       handlers,
       on: (event: string, handler: (message: never) => void) => listen(handlers, event, handler),
-      off(event: string, handler: unknown) {
-        for (const wrapped of handlers.listeners(event) as Array<{ original?: unknown }>) {
-          if (wrapped.original === handler) handlers.off(event, wrapped as never)
-        }
-      },
-      onSubscribed: (listener: (recovery: Recovery) => void) => listen(events, 'subscribed', listener),
-      ready: () =>
-        (first =
-          first ||
-          new Promise<Recovery>((resolve, reject) => {
-            settleFirst = [resolve, reject]
-          })),
+      off: (event: string, handler: unknown) => unlisten(handlers, event, handler),
+      onSubscribed: (listener: (recovery: Recovery) => void) => listen(handlers, SUBSCRIBED, listener),
+      ready: () => first,
       unsubscribe() {
         if (active.get(channel) !== subscription) return
         active.delete(channel)
         positions.delete(channel)
         handlers.removeAllListeners()
-        events.removeAllListeners()
         const sent = request('unsubscribe', { channel })
         if (sent) sent.then(undefined, (error) => log('unsubscribe', channel, error))
       },
@@ -107,8 +104,9 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
           (body) => {
             if (active.get(channel) !== subscription) return
             const recovery = settle(channel, body) || { recovered: false }
-            events.emit('subscribed', recovery)
-            if (settleFirst) settleFirst[0](recovery)
+            handlers.emit(SUBSCRIBED, recovery)
+            // Only the first settles `ready()`: a settled promise ignores the rest.
+            settleFirst[0](recovery)
           },
           (error: Error) => {
             // Refused (not allowed, bad name): not retried on the next connection. A dropped
@@ -116,13 +114,11 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
             if (!(error instanceof ServerError) || active.get(channel) !== subscription) return
             log('subscribe refused', channel, error)
             active.delete(channel)
-            if (settleFirst) settleFirst[1](error)
+            settleFirst[1](error)
           },
         )
       },
     }
-    // A rejection nobody asked for through ready() must not surface as unhandled.
-    subscription.ready().then(undefined, () => {})
     active.set(channel, subscription)
     subscription.subscribe()
     return subscription

@@ -17,12 +17,24 @@ export function frameOf(publication: Publication, positioned: boolean): string {
   return `{"type":"app",${inner},"to":${name}${positioned ? position : '}'}`
 }
 
+/**
+ * Whether `session` lacks `publication` (nothing at or above its offset in the same epoch was sent
+ * or covered); records it as sent when so.
+ */
+export function isNew(session: Session, publication: Publication): boolean {
+  const latest = session.latest.get(publication.stream)
+  if (latest && latest.epoch === publication.epoch && publication.offset <= latest.offset) return false
+  session.latest.set(publication.stream, { epoch: publication.epoch, offset: publication.offset })
+  return true
+}
+
 /** Hands what the engine carries to this node's sockets. */
 export function createDelivery(sessions: Sessions, channels: Channels): EngineListener {
   // Frames are the same for every socket of a kind: build each once per publication.
   function send(session: Session, publication: Publication, frames: { legacy?: string; positioned?: string }) {
     const held = session.recovering.get(publication.stream)
     if (held) return void held.push(publication)
+    if (!isNew(session, publication)) return
     const kind = session.positioned ? 'positioned' : 'legacy'
     const frame = (frames[kind] ??= frameOf(publication, session.positioned))
     session.send(frame)

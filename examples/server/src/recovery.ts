@@ -1,6 +1,6 @@
 import type { Engine } from './engine'
 import type { Session } from './session'
-import { frameOf } from './delivery'
+import { frameOf, isNew } from './delivery'
 import type { Position } from './streams'
 
 /** What a client is told after login or subscribe: the position to keep, and whether it missed nothing. */
@@ -26,6 +26,8 @@ export async function attach(engine: Engine, session: Session, stream: string, s
     top = recovery.position
     attached = { epoch: top.epoch, offset: top.offset, recovered: recovery.recovered }
     for (const publication of recovery.publications) await session.sendPaced(frameOf(publication, true))
+    // Live publications up to the reply's position are covered, whenever pub/sub brings them.
+    session.latest.set(stream, top)
   } catch (error) {
     log('history of', stream, 'unavailable:', (error as Error).message)
   }
@@ -40,8 +42,7 @@ function flushLater(session: Session, stream: string, top: Position | undefined,
       const held = session.recovering.get(stream) ?? []
       session.recovering.delete(stream)
       for (const publication of held) {
-        if (top && publication.epoch === top.epoch && publication.offset <= top.offset) continue
-        session.send(frameOf(publication, true))
+        if (isNew(session, publication)) session.send(frameOf(publication, true))
       }
     },
   }

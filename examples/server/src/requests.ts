@@ -100,6 +100,7 @@ export function createReceiver(context: RequestContext) {
     if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, 'channel must be a name of 1 to 200 characters')
     channels.remove(session, channel)
     session.recovering.delete(channelStream(channel))
+    session.latest.delete(channelStream(channel))
     session.reply(uuid, ReplyCode.ok, 'unsubscribed')
   }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import { CloseCode, ReplyCode } from './codes'
 import { toJson } from './frames'
-import type { Publication } from './streams'
+import type { Position, Publication } from './streams'
 
 export interface SessionSettings {
   /** Bytes a socket may have waiting to be sent before it is cut off as a slow consumer. */
@@ -28,6 +28,12 @@ export class Session {
   readonly channels = new Set<string>()
   /** Live publications held back per stream while that stream's history is replayed to this socket. */
   readonly recovering = new Map<string, Publication[]>()
+  /**
+   * The last position sent (or covered by a recovery reply) per stream: a live publication at or
+   * below it is one this socket already has. Pub/sub can deliver a publication after a replay that
+   * already carried it (it was stored before the replay read the stream, announced after).
+   */
+  readonly latest = new Map<string, Position>()
   private windowStart: number
   private windowCount = 0
   /** Set once the server decided to close this socket: nothing more is sent. */
