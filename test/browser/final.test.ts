@@ -1,38 +1,19 @@
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ARTIFACTS, bundlePage, launchChromium, staticServer, taroH5Options, uniH5Options } from '../support/browser'
+import { describe, expect, it } from 'vitest'
+import { taroH5Options, uniH5Options, useHarnessPages } from '../support/browser'
 import { startDecisionServer, type DecisionServer } from '../support/decision-server'
 import { eventually } from '../support/processes'
+import type { Protocol } from '../../src/index'
 
 // The server's final decisions (docs/protocol.md: a close frame, then the close code) on socket
 // implementations we did not write, which lose close codes: uni-app's H5 runtime and Taro's H5
 // runtime, in Chromium, over real sockets to a small `ws` server in this process.
 type Runtime = 'uni' | 'taro'
 
-let browser: Browser
-let pages: Awaited<ReturnType<typeof staticServer>>
-const cleanups: Array<() => unknown> = []
-
-beforeAll(async () => {
-  browser = await launchChromium()
-  // Own file names: runtimes.test.ts bundles uni-harness.js at the same time, in parallel.
-  await bundlePage('final-uni', join(__dirname, 'pages/uni-harness.ts'), uniH5Options())
-  await bundlePage('final-taro', join(__dirname, 'pages/taro-harness.ts'), taroH5Options())
-  for (const runtime of ['uni', 'taro']) {
-    writeFileSync(join(ARTIFACTS, `final-${runtime}.html`), `<!doctype html><meta charset="utf-8"><title>${runtime}</title><script src="/final-${runtime}.js"></script>`)
-  }
-  pages = await staticServer({ root: ARTIFACTS })
-}, 60_000)
-
-afterAll(async () => {
-  await pages?.close()
-  await browser?.close()
-})
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+// Own page names: runtimes.test.ts bundles uni-harness.ts at the same time, in parallel.
+const { cleanups, openPage } = useHarnessPages({
+  'final-uni': { entry: join(__dirname, 'pages/uni-harness.ts'), options: uniH5Options },
+  'final-taro': { entry: join(__dirname, 'pages/taro-harness.ts'), options: taroH5Options },
 })
 
 async function decisionServer() {
@@ -58,6 +39,33 @@ interface Recorded {
   frames: Array<{ text: string } | { type: string; bytes: number[] }>
 }
 
+declare global {
+  interface Window {
+    /** What this suite's page recorded (runtimes.test.ts keeps its own `recorded`). */
+    finalRecorded: Recorded
+  }
+  interface Navigator {
+    /** Chromium's Network Information API (not in TypeScript's DOM library). */
+    readonly connection?: EventTarget
+  }
+}
+
+/** The parts of a runtime's SocketTask the page wraps to see what the runtime reports. */
+interface TaskEvents {
+  onClose(callback: (result: unknown) => void): void
+  onMessage(callback: (result: { data: unknown }) => void): void
+}
+
+/** What `send('bytes', ...)` carries in the binary test: a window into a larger buffer. */
+interface BytesRequest {
+  whole: number[]
+  offset: number
+  length: number
+}
+
+/** A settled promise, as page.evaluate can return it. */
+type Settled = { ok: true; body?: unknown } | { ok: false; name: string; code?: number | string; reason?: string }
+
 interface ClientOptions {
   reconnect?: { minDelay: number; maxDelay: number; jitter?: number }
   /** Reads binary frames as pushes and sends `send('bytes', ...)` as a view into a larger buffer. */
@@ -69,19 +77,14 @@ interface ClientOptions {
  * `url()` giving `?token=stale` and, when asked to refresh, `?token=fresh`.
  */
 async function openClient(runtime: Runtime, server: DecisionServer, options: ClientOptions = {}) {
-  const context = await browser.newContext()
-  cleanups.push(() => context.close())
-  const page: Page = await context.newPage()
-  const errors: string[] = []
-  page.on('pageerror', (error) => errors.push(String(error)))
-  await page.goto(`${pages.url}/final-${runtime}.html`)
+  const { page, errors } = await openPage(`final-${runtime}`)
   await page.evaluate(
     ({ base, reconnect, binary }) => {
-      const w = window as any
+      const w = window
       const recorded: Recorded = { statuses: [], urlRefresh: [], attempts: 0, rawCloses: [], rawBinaryTypes: [], frames: [] }
-      w.recorded = recorded
+      w.finalRecorded = recorded
       // Sees what the runtime's SocketTask itself reports, before the SDK reads it.
-      const watchTask = (task: any) => {
+      const watchTask = <Task extends TaskEvents>(task: Task) => {
         const { onClose, onMessage } = task
         task.onClose = (callback: (result: unknown) => void) =>
           onClose.call(task, (result: unknown) => {
@@ -95,10 +98,10 @@ async function openClient(runtime: Runtime, server: DecisionServer, options: Cli
           })
         return task
       }
-      let adapter
+      let adapter: Parameters<typeof w.mp.createSocket>[0]['runtime']
       if (w.taroApi) {
         const connectSocket = w.taroApi.connectSocket
-        w.taroApi.connectSocket = (connectOptions: unknown) => (recorded.attempts++, connectSocket(connectOptions).then(watchTask))
+        w.taroApi.connectSocket = (connectOptions) => (recorded.attempts++, connectSocket(connectOptions).then(watchTask))
         adapter = w.mp.taro(w.taroApi)
       } else {
         const connectSocket = w.uniH5.connectSocket
@@ -106,12 +109,16 @@ async function openClient(runtime: Runtime, server: DecisionServer, options: Cli
         adapter = 'uni'
       }
       const json = w.mp.jsonProtocol
-      const protocol = binary
+      const protocol: Protocol = binary
         ? {
             ...json,
             decode: (frame: unknown) => (typeof frame === 'string' ? json.decode(frame) : { kind: 'push', event: 'binary', message: frame }),
-            encodeSend: (event: string, data: any) =>
-              event === 'bytes' ? new Uint8Array(new Uint8Array(data.whole).buffer, data.offset, data.length) : json.encodeSend(event, data),
+            encodeSend: (event: string, data: unknown) => {
+              if (event !== 'bytes') return json.encodeSend(event, data)
+              // The test's own request shape (BytesRequest), sent by the binary test below.
+              const { whole, offset, length } = data as BytesRequest
+              return new Uint8Array(new Uint8Array(whole).buffer, offset, length)
+            },
           }
         : json
       w.socket = w.mp.createSocket({
@@ -125,35 +132,37 @@ async function openClient(runtime: Runtime, server: DecisionServer, options: Cli
         reconnect,
         protocol,
       })
-      w.socket.onStatus((status: string, _previous: string, error?: any) => {
+      w.socket.onStatus((status, _previous, error) => {
         recorded.statuses.push({ status, name: error && error.name, code: error && error.code })
       })
       w.socket.on('binary', (frame: ArrayBuffer) => {
         recorded.frames.push({ type: Object.prototype.toString.call(frame), bytes: Array.from(new Uint8Array(frame)) })
       })
-      w.socket.on('text', (message: { msg: string }) => recorded.frames.push({ text: message.msg }))
+      w.socket.on('text', (message: { msg: string }) => {
+        recorded.frames.push({ text: message.msg })
+      })
       w.socket.connectionLoop()
     },
     { base: server.url, reconnect: options.reconnect || { minDelay: 200, maxDelay: 400, jitter: 0 }, binary: !!options.binary },
   )
   return {
     errors,
-    recorded: () => page.evaluate(() => (window as any).recorded as Recorded),
-    status: () => page.evaluate(() => (window as any).socket.status as string),
+    recorded: () => page.evaluate(() => window.finalRecorded),
+    status: () => page.evaluate(() => window.socket.status),
     /** `ready()`, settled: `{ ok }` or the error's name, code and reason. */
     ready: () =>
       page.evaluate(() =>
-        (window as any).socket.ready().then(
-          () => ({ ok: true }),
-          (error: any) => ({ ok: false, name: error.name, code: error.code, reason: error.reason }),
+        window.socket.ready().then(
+          (): Settled => ({ ok: true }),
+          (error: { name: string; code?: number | string; reason?: string }): Settled => ({ ok: false, name: error.name, code: error.code, reason: error.reason }),
         ),
       ),
     request: (event: string, data?: unknown) =>
       page.evaluate(
         ({ event, data }) =>
-          (window as any).socket.request(event, data).then(
-            (body: unknown) => ({ ok: true, body }),
-            (error: any) => ({ ok: false, name: error.name, code: error.code }),
+          window.socket.request(event, data).then(
+            (body): Settled => ({ ok: true, body }),
+            (error: { name: string; code?: number | string }): Settled => ({ ok: false, name: error.name, code: error.code }),
           ),
         { event, data },
       ),
@@ -168,7 +177,7 @@ async function openClient(runtime: Runtime, server: DecisionServer, options: Cli
     /** The network changing: both runtimes' onNetworkStatusChange listen to `navigator.connection`. */
     networkBack: () =>
       page.evaluate(() => {
-        ;((navigator as any).connection as EventTarget).dispatchEvent(new Event('change'))
+        navigator.connection?.dispatchEvent(new Event('change'))
         window.dispatchEvent(new Event('online'))
       }),
     evaluate: page.evaluate.bind(page),
@@ -208,7 +217,7 @@ for (const runtime of ['uni', 'taro'] as const) {
       expect((await client.recorded()).attempts).toBe(1)
       expect(await client.status()).toBe('idle')
 
-      await client.evaluate(() => (window as any).socket.connectionLoop())
+      await client.evaluate(() => window.socket.connectionLoop())
       expect(await client.ready()).toEqual({ ok: true })
       expect(server.loggedIn()).toHaveLength(2)
       expect(await client.request('echo', 'back')).toEqual({ ok: true, body: 'back' })
@@ -319,7 +328,7 @@ describe('binary frames', () => {
       expect(rawBinaryTypes).toEqual(Array(4).fill(runtime === 'taro' ? '[object Blob]' : '[object ArrayBuffer]'))
 
       // Bytes 3..6 of a 10-byte buffer: only those four go out, not the whole buffer behind the view.
-      await client.evaluate(() => (window as any).socket.send('bytes', { whole: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], offset: 3, length: 4 }))
+      await client.evaluate(() => window.socket.send('bytes', { whole: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], offset: 3, length: 4 }))
       await eventually(() => expect(server.connections[0].binary).toEqual([[3, 4, 5, 6]]))
       expect(client.errors).toEqual([])
     })
@@ -332,7 +341,7 @@ describe("Taro 4's H5 API object", () => {
     const client = await openClient('taro', server)
     expect(await client.ready()).toEqual({ ok: true })
     const shapes = await client.evaluate(() => {
-      const w = window as any
+      const w = window
       return { fromDefault: typeof w.taroDefault.connectSocket, named: typeof w.taroApi.connectSocket, onAppShow: typeof w.taroDefault.onAppShow }
     })
     expect(shapes).toEqual({ fromDefault: 'undefined', named: 'function', onAppShow: 'undefined' })

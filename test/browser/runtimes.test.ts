@@ -1,34 +1,14 @@
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { signToken } from '../../examples/server/src/token'
-import { ARTIFACTS, bundlePage, launchChromium, staticServer, uniH5Options } from '../support/browser'
+import { uniH5Options, useHarnessPages } from '../support/browser'
 import { SECRET, eventually, freePort, startProxy, startServerProcessUntil, type ServerProcess } from '../support/processes'
 
 // The SDK on socket implementations other people wrote: uni-app's H5 runtime (picked by
 // runtime: 'auto' because `uni` exists) and Chromium's own WebSocket (auto, no uni).
-let browser: Browser
-let pages: Awaited<ReturnType<typeof staticServer>>
-const cleanups: Array<() => unknown> = []
-
-beforeAll(async () => {
-  browser = await launchChromium()
-  await bundlePage('uni-harness', join(__dirname, 'pages/uni-harness.ts'), uniH5Options())
-  await bundlePage('web-harness', join(__dirname, 'pages/harness.ts'))
-  for (const name of ['uni', 'web']) {
-    writeFileSync(join(ARTIFACTS, `${name}.html`), `<!doctype html><meta charset="utf-8"><title>${name}</title><script src="/${name}-harness.js"></script>`)
-  }
-  pages = await staticServer({ root: ARTIFACTS })
-}, 60_000)
-
-afterAll(async () => {
-  await pages?.close()
-  await browser?.close()
-})
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+const { cleanups, openPage } = useHarnessPages({
+  'uni-harness': { entry: join(__dirname, 'pages/uni-harness.ts'), options: uniH5Options },
+  'web-harness': { entry: join(__dirname, 'pages/harness.ts') },
 })
 
 const server = (env: Record<string, string> = {}, port = 0) => startServerProcessUntil(cleanups, env, port)
@@ -39,17 +19,24 @@ interface Recorded {
   connecting: number
 }
 
+declare global {
+  interface Window {
+    /** What this suite's page recorded (final.test.ts keeps its own `finalRecorded`). */
+    recorded: Recorded
+    /** Sockets opened through uni.connectSocket (the uni page). */
+    uniSockets: number
+  }
+}
+
+/** A request settled, as page.evaluate can return it. */
+type Settled = { ok: true; body: unknown } | { ok: false; name: string; code?: number | string }
+
 /** Opens a harness page and starts a socket in it, recording statuses and pushes on window. */
 async function openClient(harness: 'uni' | 'web', url: string, user: string, options: Record<string, unknown> = {}) {
-  const context: BrowserContext = await browser.newContext()
-  cleanups.push(() => context.close())
-  const page: Page = await context.newPage()
-  const errors: string[] = []
-  page.on('pageerror', (error) => errors.push(String(error)))
-  await page.goto(`${pages.url}/${harness}.html`)
+  const { context, page, errors } = await openPage(`${harness}-harness`)
   // Count the sockets opened through uni.connectSocket (the uni page only).
   await page.evaluate(() => {
-    const w = window as any
+    const w = window
     w.uniSockets = 0
     if (!w.uniH5) return
     const connectSocket = w.uniH5.connectSocket
@@ -57,11 +44,12 @@ async function openClient(harness: 'uni' | 'web', url: string, user: string, opt
   })
   await page.evaluate(
     ({ url, login, options }) => {
-      const w = window as any
+      const w = window
       w.recorded = { statuses: [], pushes: [], connecting: 0 }
       w.socket = w.mp.createSocket({ url, login: () => login, ...options })
-      w.socket.onStatus((status: string, _previous: string, error?: any) => {
-        w.recorded.statuses.push({ status, code: error && error.code, cause: error && error.cause && error.cause.name })
+      w.socket.onStatus((status, _previous, error) => {
+        const cause = error && error.cause
+        w.recorded.statuses.push({ status, code: error && error.code, cause: cause instanceof Error ? cause.name : undefined })
         if (status === 'connecting') w.recorded.connecting++
       })
       w.socket.connectionLoop()
@@ -72,14 +60,14 @@ async function openClient(harness: 'uni' | 'web', url: string, user: string, opt
     page,
     context,
     errors,
-    ready: () => page.evaluate(() => (window as any).socket.ready()),
-    recorded: () => page.evaluate(() => (window as any).recorded as Recorded),
+    ready: () => page.evaluate(() => window.socket.ready()),
+    recorded: () => page.evaluate(() => window.recorded),
     request: (event: string, data?: unknown) =>
       page.evaluate(
         ({ event, data }) =>
-          (window as any).socket.request(event, data).then(
-            (body: unknown) => ({ ok: true, body }),
-            (error: any) => ({ ok: false, name: error.name, code: error.code }),
+          window.socket.request(event, data).then(
+            (body): Settled => ({ ok: true, body }),
+            (error: { name: string; code?: number | string }): Settled => ({ ok: false, name: error.name, code: error.code }),
           ),
         { event, data },
       ),
@@ -94,16 +82,18 @@ for (const harness of ['uni', 'web'] as const) {
       const client = await openClient(harness, srv.url, 'user:1')
       await client.ready()
       // With uni present, 'auto' must choose it over the browser's WebSocket.
-      expect(await client.evaluate(() => (window as any).uniSockets)).toBe(harness === 'uni' ? 1 : 0)
+      expect(await client.evaluate(() => window.uniSockets)).toBe(harness === 'uni' ? 1 : 0)
       expect(await client.request('echo', { text: '你好' })).toEqual({ ok: true, body: { text: '你好' } })
       expect(await client.request('missing')).toMatchObject({ ok: false, name: 'ServerError', code: 404 })
       await client.evaluate(() => {
-        const w = window as any
-        w.socket.on('chat7', (message: any) => w.recorded.pushes.push(message.msg))
+        const w = window
+        w.socket.on('chat7', (message: { msg: string }) => {
+          w.recorded.pushes.push(message.msg)
+        })
       })
       await srv.push({ event: 'chat7', msg: 'first', to: 'user:1' })
       await eventually(async () => expect((await client.recorded()).pushes).toEqual(['first']))
-      await client.evaluate(() => (window as any).socket.uninstall('chat7'))
+      await client.evaluate(() => window.socket.uninstall('chat7'))
       await srv.push({ event: 'chat7', msg: 'second', to: 'user:1' })
       await srv.push({ event: 'marker', msg: 'm', to: 'user:1' })
       await new Promise((resolve) => setTimeout(resolve, 200))
@@ -155,11 +145,11 @@ describe("Chromium's WebSocket: network and visibility", () => {
     await client.context.setOffline(true)
     // Chromium's offline mode leaves open sockets alone (seen here); the link dies under it.
     proxy.cut()
-    await eventually(async () => expect(await client.evaluate(() => (window as any).socket.status)).toBe('idle'))
+    await eventually(async () => expect(await client.evaluate(() => window.socket.status)).toBe('idle'))
     // Trying now fails: the browser is offline.
-    await client.evaluate(() => (window as any).socket.connectionLoop())
+    await client.evaluate(() => window.socket.connectionLoop())
     await eventually(async () => expect((await client.recorded()).connecting).toBe(2))
-    await eventually(async () => expect(await client.evaluate(() => (window as any).socket.status)).toBe('idle'))
+    await eventually(async () => expect(await client.evaluate(() => window.socket.status)).toBe('idle'))
     expect(await client.evaluate(() => navigator.onLine)).toBe(false)
     const backAt = Date.now()
     await client.context.setOffline(false)

@@ -1,9 +1,10 @@
 import { build, type BuildOptions } from 'esbuild'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { extname, join, normalize } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 export const ROOT = join(__dirname, '../..')
@@ -87,6 +88,52 @@ export function taroH5Options(): BuildOptions {
       'process.env.TARO_PLATFORM': '"web"',
       'process.env.FRAMEWORK': '"react"',
       'process.env.TARO_VERSION': JSON.stringify(JSON.parse(readFileSync(join(ROOT, 'node_modules/@tarojs/taro-h5/package.json'), 'utf8')).version),
+    },
+  }
+}
+
+/**
+ * A browser suite's set-up: Chromium, harness pages bundled into test-results/browser/<name>.js
+ * with an <name>.html that loads them, served on 127.0.0.1, and cleanups run after each test
+ * (in reverse order) then everything closed after the suite. Page names must be unique across
+ * suites: the suites run in parallel and write the same folder.
+ */
+export function useHarnessPages(harnesses: Record<string, { entry: string; options?: () => BuildOptions }>) {
+  const cleanups: Array<() => unknown> = []
+  let browser: Browser | undefined
+  let server: Awaited<ReturnType<typeof staticServer>> | undefined
+
+  beforeAll(async () => {
+    browser = await launchChromium()
+    for (const [name, { entry, options }] of Object.entries(harnesses)) {
+      await bundlePage(name, entry, options?.())
+      writeFileSync(join(ARTIFACTS, `${name}.html`), `<!doctype html><meta charset="utf-8"><title>${name}</title><script src="/${name}.js"></script>`)
+    }
+    server = await staticServer({ root: ARTIFACTS })
+  }, 60_000)
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+
+  afterAll(async () => {
+    await server?.close()
+    await browser?.close()
+  })
+
+  return {
+    /** Runs after the current test, before the next one starts. */
+    cleanups,
+    /** A fresh browser context (closed after the test) with a page on the harness `name`. */
+    async openPage(name: string) {
+      if (!browser || !server) throw new Error('useHarnessPages: the suite has not started')
+      const context = await browser.newContext()
+      cleanups.push(() => context.close())
+      const page = await context.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (error) => errors.push(String(error)))
+      await page.goto(`${server.url}/${name}.html`)
+      return { context, page, errors }
     },
   }
 }

@@ -4,6 +4,8 @@ import * as mp from '../../../src/index'
 declare global {
   interface Window {
     mp: typeof mp
+    /** The client a test started in this page with `page.evaluate()`. */
+    socket: mp.MpSocket
   }
 }
 
