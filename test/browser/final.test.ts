@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { taroH5Options, uniH5Options, useHarnessPages } from '../support/browser'
+import { requestIn, taroH5Options, uniH5Options, useHarnessPages, type Settled } from '../support/browser'
 import { startDecisionServer, type DecisionServer } from '../support/decision-server'
 import { eventually } from '../support/processes'
 import type { Protocol } from '../../src/index'
@@ -63,8 +63,6 @@ interface BytesRequest {
   length: number
 }
 
-/** A settled promise, as page.evaluate can return it. */
-type Settled = { ok: true; body?: unknown } | { ok: false; name: string; code?: number | string; reason?: string }
 
 interface ClientOptions {
   reconnect?: { minDelay: number; maxDelay: number; jitter?: number }
@@ -157,15 +155,7 @@ async function openClient(runtime: Runtime, server: DecisionServer, options: Cli
           (error: { name: string; code?: number | string; reason?: string }): Settled => ({ ok: false, name: error.name, code: error.code, reason: error.reason }),
         ),
       ),
-    request: (event: string, data?: unknown) =>
-      page.evaluate(
-        ({ event, data }) =>
-          window.socket.request(event, data).then(
-            (body): Settled => ({ ok: true, body }),
-            (error: { name: string; code?: number | string }): Settled => ({ ok: false, name: error.name, code: error.code }),
-          ),
-        { event, data },
-      ),
+    request: requestIn(page),
     /** The app hidden then shown, as the browser reports it: Taro's onAppShow listens to `visibilitychange`. */
     showApp: () =>
       page.evaluate(() => {

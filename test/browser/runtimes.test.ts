@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { signToken } from '../../examples/server/src/token'
-import { uniH5Options, useHarnessPages } from '../support/browser'
+import { requestIn, uniH5Options, useHarnessPages } from '../support/browser'
 import { SECRET, eventually, freePort, startProxy, startServerProcessUntil, type ServerProcess } from '../support/processes'
 
 // The SDK on socket implementations other people wrote: uni-app's H5 runtime (picked by
@@ -28,8 +28,6 @@ declare global {
   }
 }
 
-/** A request settled, as page.evaluate can return it. */
-type Settled = { ok: true; body: unknown } | { ok: false; name: string; code?: number | string }
 
 /** Opens a harness page and starts a socket in it, recording statuses and pushes on window. */
 async function openClient(harness: 'uni' | 'web', url: string, user: string, options: Record<string, unknown> = {}) {
@@ -62,15 +60,7 @@ async function openClient(harness: 'uni' | 'web', url: string, user: string, opt
     errors,
     ready: () => page.evaluate(() => window.socket.ready()),
     recorded: () => page.evaluate(() => window.recorded),
-    request: (event: string, data?: unknown) =>
-      page.evaluate(
-        ({ event, data }) =>
-          window.socket.request(event, data).then(
-            (body): Settled => ({ ok: true, body }),
-            (error: { name: string; code?: number | string }): Settled => ({ ok: false, name: error.name, code: error.code }),
-          ),
-        { event, data },
-      ),
+    request: requestIn(page),
     evaluate: page.evaluate.bind(page),
   }
 }

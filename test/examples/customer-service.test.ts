@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -6,8 +5,7 @@ import { WebSocket } from 'ws'
 import { createSocket, web } from 'mp-socket'
 import { buildCustomer } from '../../examples/customer-service/build-customer.mjs'
 import { ARTIFACTS, ROOT, launchChromium } from '../support/browser'
-import { eventually } from '../support/processes'
-import { startGate } from './gate'
+import { eventually, startCommand, startProxy } from '../support/processes'
 
 // examples/customer-service (seed 004): the customer's uni-app (built by uni-app's toolchain for
 // H5) and the agent's page, both in Chromium; tokens in the URL; the customer's unread badge and
@@ -28,25 +26,18 @@ afterEach(async () => {
 })
 
 /** The README command (the build already done above); resolves with the two addresses it prints. */
-async function startExample() {
-  const child = spawn(process.execPath, [join(example, 'run.mjs')], {
-    env: { ...process.env, SKIP_BUILD: '1', PORT: '0', MINUTES: '3', QUIET: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startExample() {
+  return startCommand({
+    command: process.execPath,
+    args: [join(example, 'run.mjs')],
+    env: { SKIP_BUILD: '1', PORT: '0', MINUTES: '3', QUIET: '1' },
+    cleanups,
+    started(output) {
+      const agent = output.match(/agent page (http:\/\/127\.0\.0\.1:(\d+))\/agent/)
+      const customer = output.match(/customer app \(uni-app H5\): (\S+)/)
+      return agent && customer ? { http: agent[1], port: Number(agent[2]), customerUrl: customer[1] } : undefined
+    },
   })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  cleanups.push(async () => {
-    child.kill('SIGTERM')
-    await exited
-  })
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  return eventually(() => {
-    const agent = output.match(/agent page (http:\/\/127\.0\.0\.1:(\d+))\/agent/)
-    const customer = output.match(/customer app \(uni-app H5\): (\S+)/)
-    if (!agent || !customer) throw new Error(`customer-service did not start:\n${output}`)
-    return { http: agent[1], port: Number(agent[2]), customerUrl: customer[1] }
-  }, 20_000)
 }
 
 async function openPage(url: string, errors: string[], logs: string[] = []) {
@@ -64,7 +55,7 @@ const badgeOf = (agent: Page, customer: string) => agent.getAttribute(`[data-cus
 describe('examples/customer-service', () => {
   it('customer and agent chat; the badge handler outlives the chat page; the agent gets on return what was sent while it was offline', async () => {
     const { http, port, customerUrl } = await startExample()
-    const gate = await startGate(port)
+    const gate = await startProxy(port)
     cleanups.push(() => gate.close())
     const errors: string[] = []
 

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,9 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createTestRuntime } from '../../src/testing'
 import { ARTIFACTS, ROOT, launchChromium } from '../support/browser'
-import { eventually, startRedis } from '../support/processes'
+import { eventually, startCommand, startProxy, startRedis } from '../support/processes'
 import { loadMiniProgram } from '../wechat/miniprogram'
-import { startGate } from './gate'
 
 // examples/live-location: a courier's native WeChat mini-program reports positions, backends
 // publish their own payloads on their own Redis channels (seed 000's PHP, seed 003's Django), and
@@ -30,24 +29,17 @@ afterEach(async () => {
 })
 
 /** The README command, on a Redis of the test's own; resolves with the dashboard's address. */
-async function startExample(redisUrl: string) {
-  const child = spawn(process.execPath, [join(example, 'run.mjs')], {
-    env: { ...process.env, REDIS_URL: redisUrl, PORT: '0', COURIERS: '0', MINUTES: '3', QUIET: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startExample(redisUrl: string) {
+  return startCommand({
+    command: process.execPath,
+    args: [join(example, 'run.mjs')],
+    env: { REDIS_URL: redisUrl, PORT: '0', COURIERS: '0', MINUTES: '3', QUIET: '1' },
+    cleanups,
+    started(output) {
+      const match = output.match(/open (http:\/\/127\.0\.0\.1:(\d+))\//)
+      return match ? { http: match[1], port: Number(match[2]) } : undefined
+    },
   })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  cleanups.push(async () => {
-    child.kill('SIGTERM')
-    await exited
-  })
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  return eventually(() => {
-    const match = output.match(/open (http:\/\/127\.0\.0\.1:(\d+))\//)
-    if (!match) throw new Error(`live-location did not start:\n${output}`)
-    return { http: match[1], port: Number(match[2]) }
-  }, 20_000)
 }
 
 /** Runs the backend's publisher; resolves with the payload it published. */
@@ -94,7 +86,7 @@ describe('examples/live-location', () => {
     const redis = await startRedis()
     cleanups.push(() => redis.stop())
     const { http, port } = await startExample(redis.url)
-    const gate = await startGate(port)
+    const gate = await startProxy(port)
     cleanups.push(() => gate.close())
 
     const context = await browser.newContext({ viewport: { width: 1100, height: 650 } })

@@ -1,29 +1,27 @@
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { AuthError, ServerError, createSocket, web, type MpSocket } from 'mp-socket'
 import { envelopeProtocol, firstMessageProtocol, quietHeartbeat, tickProtocol } from '../../docs/guides/recipes/protocols.mjs'
 import { ROOT } from '../support/browser'
-import { eventually } from '../support/processes'
+import { eventually, startCommand } from '../support/processes'
 
 // The recipes of docs/guides/bring-your-own-backend.md against backends we did not write the
 // server library of: aiohttp (Debian's python3-aiohttp), in docs/guides/recipes/backend.py.
 let base = ''
 let stopBackend: () => Promise<unknown> = async () => {}
 beforeAll(async () => {
-  const child = spawn('/usr/bin/python3', [join(ROOT, 'docs/guides/recipes/backend.py'), '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  stopBackend = () => (child.kill('SIGKILL'), exited)
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  const port = await eventually(() => {
-    const match = output.match(/listening on (\d+)/)
-    if (!match) throw new Error(`backend.py did not start (apt-get install -y python3-aiohttp):\n${output}`)
-    return match[1]
-  }, 20_000)
-  base = `ws://127.0.0.1:${port}`
+  const backend = await startCommand({
+    command: '/usr/bin/python3',
+    args: [join(ROOT, 'docs/guides/recipes/backend.py'), '0'],
+    hint: 'apt-get install -y python3-aiohttp',
+    started(output) {
+      const match = output.match(/listening on (\d+)/)
+      return match ? { port: match[1] } : undefined
+    },
+  })
+  stopBackend = backend.stop
+  base = `ws://127.0.0.1:${backend.port}`
 })
 afterAll(() => stopBackend())
 

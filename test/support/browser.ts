@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { extname, join, normalize } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
@@ -136,4 +136,20 @@ export function useHarnessPages(harnesses: Record<string, { entry: string; optio
       return { context, page, errors }
     },
   }
+}
+
+/** A promise settled in a page, as page.evaluate can return it. */
+export type Settled = { ok: true; body?: unknown } | { ok: false; name: string; code?: number | string; reason?: string }
+
+/** `socket.request()` on the harness page's client (`window.socket`), settled. */
+export function requestIn(page: Page) {
+  return (event: string, data?: unknown) =>
+    page.evaluate(
+      ({ event, data }) =>
+        window.socket.request(event, data).then(
+          (body): Settled => ({ ok: true, body }),
+          (error: { name: string; code?: number | string }): Settled => ({ ok: false, name: error.name, code: error.code }),
+        ),
+      { event, data },
+    )
 }

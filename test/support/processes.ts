@@ -93,12 +93,16 @@ export async function startServerProcessUntil(cleanups: Array<() => unknown>, en
 
 /**
  * A TCP proxy between clients and a server, to make the network misbehave: `blackhole()` keeps
- * connections open but swallows every byte both ways (a half-open connection), `cut()` resets them.
+ * connections open but swallows every byte both ways (a half-open connection), `cut()` resets them,
+ * `shut()` resets them and refuses new ones at once until `open()` (the server "offline": a client
+ * sees a failed connect and backs off, without waiting for a connect timeout).
  */
 export async function startProxy(targetPort: number) {
   const pairs = new Set<[Socket, Socket]>()
   let swallowing = false
+  let refusing = false
   const server = createServer((client) => {
+    if (refusing) return void client.resetAndDestroy()
     const upstream = connect(targetPort, '127.0.0.1')
     const pair: [Socket, Socket] = [client, upstream]
     pairs.add(pair)
@@ -132,6 +136,11 @@ export async function startProxy(targetPort: number) {
         upstream.destroy()
       }
     },
+    shut() {
+      refusing = true
+      this.cut()
+    },
+    open: () => void (refusing = false),
     async close() {
       this.cut()
       await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -159,6 +168,38 @@ export async function startRedis() {
       await exited
     },
   }
+}
+
+/**
+ * Runs a command the way a README tells users to (an example's `node run.mjs`, a Python backend),
+ * killed by `stop()` (pushed onto `cleanups` when given). Resolves once `started(output)` reads
+ * what it needs from the command's output so far; throws with that output (and `hint`) when it
+ * has not within 20 s.
+ */
+export async function startCommand<T extends object>(options: {
+  command: string
+  args: string[]
+  env?: Record<string, string>
+  started: (output: string) => T | undefined
+  hint?: string
+  cleanups?: Array<() => unknown>
+}) {
+  const child = spawn(options.command, options.args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const stop = async () => {
+    child.kill('SIGTERM')
+    await exited
+  }
+  options.cleanups?.push(stop)
+  let output = ''
+  child.stdout!.on('data', (chunk) => (output += chunk))
+  child.stderr!.on('data', (chunk) => (output += chunk))
+  const result = await eventually(() => {
+    const value = options.started(output)
+    if (value === undefined) throw new Error(`${options.args[0]} did not start${options.hint ? ` (${options.hint})` : ''}:\n${output}`)
+    return value
+  }, 20_000)
+  return { ...result, stop }
 }
 
 /** Polls `check` until it stops throwing. */
