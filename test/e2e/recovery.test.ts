@@ -62,6 +62,43 @@ describe('recovery across nodes (Redis Streams)', () => {
     expect(phone.duplicates).toBe(0)
   })
 
+  it('entries of a newer epoch are never replayed as the client\'s: Redis flushed, then more published than the client had', async () => {
+    const phone = tracker('user:7', ['courier:8'])
+    await phone.connect(cluster.nodes[0].url)
+    for (const msg of ['a', 'b']) await cluster.nodes[1].push({ event: 'e', msg, channel: 'courier:8' })
+    await eventually(() => expect(phone.of('courier:8')).toEqual(['a', 'b']))
+    const old = phone.positions.get('courier:8')
+    phone.drop()
+    await cluster.publisher.flushAll()
+    // The new epoch has offsets 1, 2, 3: its 3 comes right after the client's 2, in another epoch.
+    for (const msg of ['x', 'y', 'z']) await cluster.nodes[1].push({ event: 'e', msg, channel: 'courier:8' })
+    await phone.connect(cluster.nodes[2].url)
+    expect(phone.recovered.get('courier:8')).toBe(false)
+    expect(phone.positions.get('courier:8')).toEqual({ epoch: expect.any(String), offset: 3 })
+    expect(phone.positions.get('courier:8')?.epoch).not.toBe(old?.epoch)
+    await cluster.nodes[0].push({ event: 'e', msg: 'live', channel: 'courier:8' })
+    await eventually(() => expect(phone.of('courier:8')).toEqual(['a', 'b', 'live']))
+    expect(phone.duplicates).toBe(0)
+  })
+
+  it('presence: the sockets of a node killed with SIGKILL stop counting once its entries pass their time', async () => {
+    // The crashed node's entries last PRESENCE_TTL seconds after its last refresh (90 s by default).
+    const victim = await startServerProcess({ ...cluster.env, PRESENCE_TTL: '2' })
+    each.push(() => victim.kill())
+    const onVictim = tracker('user:30', [])
+    const onSurvivor = tracker('user:30', [])
+    await onVictim.connect(victim.url)
+    await onSurvivor.connect(cluster.nodes[0].url)
+    // Presence is written right after each login, without holding the login up.
+    await eventually(async () => expect(await cluster.publisher.hLen('mp-socket:online:user:30')).toBe(2))
+    expect(await cluster.nodes[1].push({ event: 'e', msg: 'both', to: 'user:30' })).toEqual({ delivered: 2 })
+    await victim.kill('SIGKILL')
+    await eventually(async () => expect(await cluster.nodes[1].push({ event: 'e', msg: 'one', to: 'user:30' })).toEqual({ delivered: 1 }), 10_000, 250)
+    // The reader deleted the dead node's entry; the survivor's stays.
+    expect(await cluster.publisher.hLen('mp-socket:online:user:30')).toBe(1)
+    await eventually(() => expect(onSurvivor.of('user').at(-1)).toBe('one'))
+  })
+
   it('history left without its epoch (the meta key evicted or deleted): a new epoch from 0, nothing stale replayed, publishing goes on', async () => {
     const phone = tracker('user:5', ['courier:5'])
     await phone.connect(cluster.nodes[0].url)

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto'
+import { randomInt, randomUUID } from 'node:crypto'
 import { createClient } from 'redis'
 import type { Engine, EngineListener, HistoryOptions } from './engine'
-import { newEpoch } from './engine-memory'
 import { ingestNamer, mapIngest, type IngestRule } from './ingest'
 import { publicationData, targetsOf } from './push'
-import type { Position, Publication } from './streams'
+import type { Position, Publication, Recovery } from './streams'
 
 export interface RedisEngineOptions {
   url: string
@@ -18,48 +17,56 @@ export interface RedisEngineOptions {
   log: (...args: unknown[]) => void
 }
 
+// A stream's epoch is a number (`newRedisEpoch`): each entry's id is `<offset>-<epoch>`, so an entry
+// read from a stream tells by itself which epoch it belongs to. A recovery can then read the entries
+// after a client's offset with one XRANGE and no script: what it finds is the client's history only
+// if every entry carries the client's epoch and they start right after its offset.
+//
 // Entries belong to the epoch of the meta hash. The two keys can part (maxmemory eviction picks keys
-// one by one, or someone deletes one): when the meta hash is gone and a new epoch is started, the
-// entries left in the stream key are of the lost epoch and are dropped with it. Kept, they would be
-// replayed under the new epoch as if they were its own, and XADD of the new epoch's `1-1` would be
-// refused as lower than their ids (after the offset was counted: a script's writes are not undone).
-const startEpochIfNone = (epoch: string) => `if redis.call('hsetnx', KEYS[2], 'e', ${epoch}) == 1 then redis.call('del', KEYS[1]) end`
+// one by one, or someone deletes one): when the meta hash is gone (or holds an epoch of an older
+// format) and a new epoch is started, the entries left in the stream key are of the lost epoch and
+// are dropped with it, so XADD of the new epoch's first id is never refused as lower than theirs.
+const EPOCH_OR_START = `
+local epoch = redis.call('hget', KEYS[2], 'e')
+if not epoch or not string.match(epoch, '^%d+$') then
+  epoch = ARGV[1]
+  redis.call('del', KEYS[1])
+  redis.call('hset', KEYS[2], 'e', epoch, 'o', 0)
+  redis.call('expire', KEYS[2], ARGV[2])
+end`
 
 // Appends to a stream and announces it in one step, so that history and live delivery cannot
-// disagree: the offset comes from the stream's meta hash, the entry id is `<offset>-1` (so XRANGE
-// finds an offset directly), and both keys expire `ttl` seconds after the last publication. With a
-// third key, the publication happens only if that claim is new (ingest: once whatever the nodes).
+// disagree: the offset comes from the stream's meta hash, and both keys expire `ttl` seconds after
+// the last publication. With a third key, the publication happens only if that claim is new
+// (ingest: once whatever the nodes).
+// ARGV: epoch if none, ttl, data, history size, live channel, stream name, claim window (ms).
 const PUBLISH = `
 if #KEYS == 3 and not redis.call('set', KEYS[3], '1', 'NX', 'PX', ARGV[7]) then return false end
-${startEpochIfNone('ARGV[6]')}
-local epoch = redis.call('hget', KEYS[2], 'e')
+${EPOCH_OR_START}
 local offset = redis.call('hincrby', KEYS[2], 'o', 1)
-redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[2], offset .. '-1', 'd', ARGV[1])
-redis.call('expire', KEYS[1], ARGV[3])
-redis.call('expire', KEYS[2], ARGV[3])
-redis.call('publish', ARGV[4], ARGV[5] .. '\\n' .. epoch .. '\\n' .. offset .. '\\n' .. ARGV[1])
+redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[4], offset .. '-' .. epoch, 'd', ARGV[3])
+redis.call('expire', KEYS[1], ARGV[2])
+redis.call('expire', KEYS[2], ARGV[2])
+redis.call('publish', ARGV[5], ARGV[6] .. '\\n' .. epoch .. '\\n' .. offset .. '\\n' .. ARGV[3])
 return {epoch, offset}
 `
 
-// The stream's epoch (created if the stream is new or its history was lost, e.g. Redis flushed)
-// and top offset, and the entries after ARGV[3] when one is given.
-const RECOVER = `
-${startEpochIfNone('ARGV[1]')}
-redis.call('expire', KEYS[2], ARGV[2])
-local epoch = redis.call('hget', KEYS[2], 'e')
-local top = tonumber(redis.call('hget', KEYS[2], 'o') or '0')
-if ARGV[3] == '' or tonumber(ARGV[3]) >= top then return {epoch, top} end
-return {epoch, top, redis.call('xrange', KEYS[1], (tonumber(ARGV[3]) + 1) .. '-0', '+', 'COUNT', top - tonumber(ARGV[3]))}
+// The stream's epoch and top offset, starting an epoch if it has none (new stream, or its history
+// was lost: Redis flushed, the meta hash evicted). ARGV: epoch if none, ttl.
+const POSITION = `
+${EPOCH_OR_START}
+return {epoch, redis.call('hget', KEYS[2], 'o')}
 `
+
+/** A new epoch for a Redis stream: a number, as it is also the sequence part of its entries' ids. */
+export const newRedisEpoch = () => String(randomInt(1, 2 ** 48))
 
 type Reply = string | number | null | Reply[]
 
 /**
  * Several nodes: every publication goes through Redis (history in a Redis Stream per user or
  * channel, trimmed with `MAXLEN ~` and expiring with a TTL; live delivery over one pub/sub channel
- * that every node hears), so a client recovers on whichever node it reconnects to. Presence:
- * `<prefix>:online:<user>` is a set of node ids, `<prefix>:online:<user>:<node>` that node's socket
- * count, both with a TTL the node refreshes while it has sockets.
+ * that every node hears), so a client recovers on whichever node it reconnects to; presence below.
  */
 export async function redisEngine(options: RedisEngineOptions, listener: EngineListener): Promise<Engine> {
   const { prefix, history, log } = options
@@ -70,7 +77,7 @@ export async function redisEngine(options: RedisEngineOptions, listener: EngineL
   const subscriber = commands.duplicate()
   for (const client of [commands, subscriber]) client.on('error', (error: Error) => log('redis error:', error.message))
   await Promise.all([commands.connect(), subscriber.connect()])
-  const scripts = { publish: { source: PUBLISH, sha: '' }, recover: { source: RECOVER, sha: '' } }
+  const scripts = { publish: { source: PUBLISH, sha: '' }, position: { source: POSITION, sha: '' } }
   for (const script of Object.values(scripts)) script.sha = await commands.scriptLoad(script.source)
 
   /** EVALSHA, loading the script again if Redis lost it (a restart). */
@@ -103,7 +110,7 @@ export async function redisEngine(options: RedisEngineOptions, listener: EngineL
   async function publish(stream: string, data: string, claim?: string): Promise<Publication | undefined> {
     const keys = [streamKey(stream), metaKey(stream)]
     if (claim) keys.push(`${prefix}:claim:${claim}:${stream}`)
-    const reply = await run(scripts.publish, keys, [data, String(history.size), String(history.ttl), live, stream, newEpoch(), String(CLAIM_WINDOW)])
+    const reply = await run(scripts.publish, keys, [newRedisEpoch(), String(history.ttl), data, String(history.size), live, stream, String(CLAIM_WINDOW)])
     if (!Array.isArray(reply)) return undefined
     return { stream, epoch: String(reply[0]), offset: Number(reply[1]), data }
   }
@@ -138,24 +145,63 @@ export async function redisEngine(options: RedisEngineOptions, listener: EngineL
     })
   }
 
+  // MAXLEN ~ trims whole stream nodes (stream-node-max-entries, 100 by default), so a stream holds
+  // somewhat more than `history.size` entries; a client that missed more than this is told to reload.
+  const readLimit = history.size + 1000
+
+  /** The entries after `since` in its epoch, if the stream still holds them from `since.offset + 1` on. */
+  async function entriesAfter(stream: string, since: Position): Promise<Publication[] | undefined> {
+    const entries = (await commands.sendCommand(['XRANGE', streamKey(stream), `${since.offset + 1}-0`, '+', 'COUNT', String(readLimit)])) as Array<[string, string[]]>
+    if (entries.length === 0 || entries.length === readLimit) return undefined
+    const publications: Publication[] = []
+    for (const [id, fields] of entries) {
+      const [offset, epoch] = id.split('-')
+      // Another epoch's entries (the stream was lost and started again), or a gap (trimmed).
+      if (epoch !== since.epoch || Number(offset) !== since.offset + 1 + publications.length) return undefined
+      publications.push({ stream, epoch, offset: Number(offset), data: fields[1] })
+    }
+    return publications
+  }
+
+  async function position(stream: string): Promise<Position> {
+    const reply = (await run(scripts.position, [streamKey(stream), metaKey(stream)], [newRedisEpoch(), String(history.ttl)])) as Reply[]
+    return { epoch: String(reply[0]), offset: Number(reply[1]) }
+  }
+
+  // The common case costs one command: a client that missed something reads it, and the last entry
+  // is its new position. Otherwise (nothing missed, a new client, history lost or trimmed) the
+  // position is read too; entries published between the two reads are read again once.
+  async function recover(stream: string, since: Position | undefined): Promise<Recovery> {
+    for (let attempt = 0; ; attempt++) {
+      const publications = since && (await entriesAfter(stream, since))
+      if (publications) {
+        const { epoch, offset } = publications[publications.length - 1]
+        return { position: { epoch, offset }, publications, recovered: true }
+      }
+      const top = await position(stream)
+      const missed = since && since.epoch === top.epoch ? top.offset - since.offset : -1
+      if (missed === 0) return { position: top, publications: [], recovered: true }
+      if (missed < 0 || attempt === 1) return { position: top, publications: [], recovered: false }
+    }
+  }
+
+  // Presence: `<prefix>:online:<user>` is a hash of node id → `<count>:<expires at, ms>`, that node's
+  // sockets of the user until it refreshes the entry (every third of the TTL). A node that crashed
+  // stops counting when its entries pass their time; readers delete them then.
   const local = new Map<string, number>()
   const userKey = (user: string) => `${prefix}:online:${user}`
   const refresh = setInterval(
     () => {
-      for (const [user, count] of local) void writePresence(user, count).catch((error) => log('presence refresh failed:', error.message))
+      for (const [user, count] of local) writePresence(user, count).catch((error) => log('presence refresh failed:', error.message))
     },
     (presenceTtl * 1000) / 3,
   )
   refresh.unref()
 
   async function writePresence(user: string, count: number) {
-    const multi = commands.multi()
-    if (count > 0) {
-      multi.sAdd(userKey(user), nodeId).expire(userKey(user), presenceTtl).set(`${userKey(user)}:${nodeId}`, String(count), { EX: presenceTtl })
-    } else {
-      multi.sRem(userKey(user), nodeId).del(`${userKey(user)}:${nodeId}`)
-    }
-    await multi.exec()
+    if (count === 0) return void (await commands.hDel(userKey(user), nodeId))
+    const entry = `${count}:${Date.now() + presenceTtl * 1000}`
+    await Promise.all([commands.hSet(userKey(user), nodeId, entry), commands.expire(userKey(user), presenceTtl)])
   }
 
   return {
@@ -164,29 +210,24 @@ export async function redisEngine(options: RedisEngineOptions, listener: EngineL
     async broadcast(data) {
       await commands.publish(live, `*\n\n0\n${data}`)
     },
-    async recover(stream, since) {
-      const reply = (await run(scripts.recover, [streamKey(stream), metaKey(stream)], [newEpoch(), String(history.ttl), since ? String(since.offset) : ''])) as Reply[]
-      const position: Position = { epoch: String(reply[0]), offset: Number(reply[1]) }
-      const none = { position, publications: [], recovered: false }
-      if (!since || since.epoch !== position.epoch || since.offset > position.offset) return none
-      const entries = (reply[2] as Array<[string, string[]]> | undefined) ?? []
-      const publications = entries.map(([id, fields]) => ({ stream, epoch: position.epoch, offset: Number(id.split('-')[0]), data: fields[1] }))
-      // Trimmed or expired entries leave a gap: the client must reload instead.
-      const complete = publications.length === position.offset - since.offset && (publications.length === 0 || publications[0].offset === since.offset + 1)
-      return complete ? { position, publications, recovered: true } : none
-    },
+    recover,
     async setPresence(user, count) {
       if (count > 0) local.set(user, count)
       else local.delete(user)
       await writePresence(user, count)
     },
     async online(user) {
-      const nodes = await commands.sMembers(userKey(user))
-      if (nodes.length === 0) return 0
-      const counts = await commands.mGet(nodes.map((node) => `${userKey(user)}:${node}`))
-      const gone = nodes.filter((_, i) => counts[i] === null)
-      if (gone.length) await commands.sRem(userKey(user), gone)
-      return counts.reduce((sum, count) => sum + Number(count || 0), 0)
+      const entries = Object.entries(await commands.hGetAll(userKey(user)))
+      const now = Date.now()
+      let total = 0
+      const gone: string[] = []
+      for (const [node, entry] of entries) {
+        const [count, expires] = entry.split(':').map(Number)
+        if (expires > now) total += count
+        else gone.push(node)
+      }
+      if (gone.length) await commands.hDel(userKey(user), gone)
+      return total
     },
     async close() {
       clearInterval(refresh)

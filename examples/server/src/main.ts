@@ -39,6 +39,7 @@ const server = createServer({
   history: { size: number('HISTORY_SIZE', 100), ttl: number('HISTORY_TTL', 300) },
   redisUrl: env.REDIS_URL || undefined,
   redisPrefix: env.REDIS_PREFIX || undefined,
+  presenceTtl: number('PRESENCE_TTL', 90),
   channel: env.REDIS_CHANNEL || undefined,
   ingest,
   log: env.QUIET ? undefined : (...args: unknown[]) => console.log(new Date().toISOString(), ...args),

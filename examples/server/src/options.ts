@@ -52,6 +52,12 @@ export interface ServerOptions {
   history?: Partial<HistoryOptions>
   /** With a Redis URL, pushes, history and presence go through Redis so that several nodes act as one. */
   redisUrl?: string
+  /**
+   * Seconds a node's presence counts (who is online, for `push` results) last in Redis without a
+   * refresh: a node refreshes them every third of it, so a crashed node's sockets stop counting
+   * within this. Redis mode only. @default 90
+   */
+  presenceTtl?: number
   /** Prefix of the Redis keys and internal channels. @default 'mp-socket' */
   redisPrefix?: string
   /** Redis pub/sub channel on which any backend may publish the push envelope. @default 'mp-socket:push' */
@@ -87,6 +93,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     authorize: () => false,
     maxSubscriptions: 128,
     redisPrefix: 'mp-socket',
+    presenceTtl: 90,
     channel: 'mp-socket:push',
     ingest: [],
     ...defined,

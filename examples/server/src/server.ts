@@ -158,6 +158,7 @@ export function createServer(serverOptions: ServerOptions) {
           {
             url: options.redisUrl,
             prefix: options.redisPrefix,
+            presenceTtl: options.presenceTtl,
             history: options.history,
             ingest: [envelopeRule(options.channel), ...options.ingest.map(toIngestRule)],
             log,
