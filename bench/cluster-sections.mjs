@@ -104,7 +104,7 @@ export async function historySection(redis, settings) {
   const rows = []
   for (const library of LIBRARIES) {
     const result = await historyCost(redis, library, { messages: settings.historyMessages, runs: settings.historyRuns })
-    rows.push([library.name, kb(result.channel), each(result.samples.channel, kb), kb(result.users), each(result.samples.users, kb)])
+    rows.push([library.name, kb(result.channel), each(result.samples.channel, kb), kb(result.users), each(result.samples.users, kb), kb(result.again), each(result.samples.again, kb)])
   }
-  return table(['library', '1,000 messages on one channel', 'each run', '1,000 messages, one to each of 1,000 users', 'each run'], rows)
+  return table(['library', '1,000 messages on one channel', 'each run', '1,000 messages, one to each of 1,000 users', 'each run', 'then one more to each of them', 'each run'], rows)
 }

@@ -1,8 +1,9 @@
 // History cost in Redis: used_memory (INFO memory) before and after `messages` publications kept
 // in history (scaled to 1,000), on a flushed redis-server with one node of the library: all to one
-// channel, and one to each of as many users (a stream per user for mp-socket; socket.io keeps one
-// stream for all). More than 1,000 messages, so that Redis's own small swings (client buffers
-// resized by its cron) weigh less.
+// channel; one to each of as many users; and one more to each of those users (a stream per user
+// for mp-socket, which stores no stream for a user's first push when nobody follows them, as
+// nobody could recover it; socket.io keeps one stream for all). More than 1,000 messages, so that
+// Redis's own small swings (client buffers resized by its cron) weigh less.
 import { push, pushBody, sleep, startNodes } from './cluster.mjs'
 import { median } from './lib.mjs'
 
@@ -10,7 +11,7 @@ import { median } from './lib.mjs'
 const point = (id) => ({ k: 'c', id, lng: 121.473701, lat: 31.230416, at: 1763800000000 + id })
 
 export async function historyCost(redis, library, { messages, runs }) {
-  const samples = { channel: [], users: [] }
+  const samples = { channel: [], users: [], again: [] }
   const [node] = await startNodes(library, redis.url, 1, { HISTORY_SIZE: String(messages) })
   try {
     for (let run = 0; run < runs; run++) {
@@ -23,10 +24,15 @@ export async function historyCost(redis, library, { messages, runs }) {
           await push(node.port, pushBody(library, { ...where, msg: point(n) }))
         }
         samples[target].push(((await redis.usedMemory()) - before) * (1000 / messages))
+        if (target === 'users') {
+          const before = await redis.usedMemory()
+          for (let n = 0; n < messages; n++) await push(node.port, pushBody(library, { users: [`user:h${run}:${n}`], msg: point(messages + n) }))
+          samples.again.push(((await redis.usedMemory()) - before) * (1000 / messages))
+        }
       }
     }
   } finally {
     await node.stop()
   }
-  return { channel: median(samples.channel), users: median(samples.users), samples }
+  return { channel: median(samples.channel), users: median(samples.users), again: median(samples.again), samples }
 }

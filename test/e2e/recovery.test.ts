@@ -81,6 +81,23 @@ describe('recovery across nodes (Redis Streams)', () => {
     expect(phone.duplicates).toBe(0)
   })
 
+  it('a push that starts its stream\'s epoch is not stored (nobody can be at offset 0 of it); the next ones are, and are recovered', async () => {
+    // Nobody follows user:40: its first push starts the epoch at offset 1, with no stream to hold it.
+    expect(await cluster.nodes[0].push({ event: 'e', msg: '1', to: 'user:40' })).toEqual({ delivered: 0 })
+    expect(await cluster.offsetOf('u:user:40')).toBe(1)
+    expect(await cluster.publisher.exists('mp-socket:stream:u:user:40')).toBe(0)
+    const phone = tracker('user:40', [])
+    await phone.connect(cluster.nodes[1].url)
+    expect(phone.positions.get('user')).toEqual({ epoch: expect.any(String), offset: 1 })
+    phone.drop()
+    for (const msg of ['2', '3']) await cluster.nodes[2].push({ event: 'e', msg, to: 'user:40' })
+    expect(await cluster.publisher.xLen('mp-socket:stream:u:user:40')).toBe(2)
+    await phone.connect(cluster.nodes[0].url)
+    expect(phone.recovered.get('user')).toBe(true)
+    expect(phone.of('user')).toEqual(['2', '3'])
+    expect(phone.duplicates).toBe(0)
+  })
+
   it('presence: the sockets of a node killed with SIGKILL stop counting once its entries pass their time', async () => {
     // The crashed node's entries last PRESENCE_TTL seconds after its last refresh (90 s by default).
     const victim = await startServerProcess({ ...cluster.env, PRESENCE_TTL: '2' })

@@ -28,8 +28,10 @@ export interface RedisEngineOptions {
 // are dropped with it, so XADD of the new epoch's first id is never refused as lower than theirs.
 const EPOCH_OR_START = `
 local epoch = redis.call('hget', KEYS[2], 'e')
+local started = false
 if not epoch or not string.match(epoch, '^%d+$') then
   epoch = ARGV[1]
+  started = true
   redis.call('del', KEYS[1])
   redis.call('hset', KEYS[2], 'e', epoch, 'o', 0)
   redis.call('expire', KEYS[2], ARGV[2])
@@ -38,15 +40,20 @@ end`
 // Appends to a stream and announces it in one step, so that history and live delivery cannot
 // disagree: the offset comes from the stream's meta hash, and both keys expire `ttl` seconds after
 // the last publication. With a third key, the publication happens only if that claim is new
-// (ingest: once whatever the nodes).
+// (ingest: once whatever the nodes). The first publication of an epoch it starts itself is not
+// stored: replaying offset 1 needs a client at offset 0 of that epoch, and nobody was told that
+// position (a login or subscribe that starts an epoch tells `0`, and then publications are stored).
+// This spares a stream (about 4 KB in Redis 7) per user who gets a push while nobody follows them.
 // ARGV: epoch if none, ttl, data, history size, live channel, stream name, claim window (ms).
 const PUBLISH = `
 if #KEYS == 3 and not redis.call('set', KEYS[3], '1', 'NX', 'PX', ARGV[7]) then return false end
 ${EPOCH_OR_START}
 local offset = redis.call('hincrby', KEYS[2], 'o', 1)
-redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[4], offset .. '-' .. epoch, 'd', ARGV[3])
-redis.call('expire', KEYS[1], ARGV[2])
-redis.call('expire', KEYS[2], ARGV[2])
+if not started then
+  redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[4], offset .. '-' .. epoch, 'd', ARGV[3])
+  redis.call('expire', KEYS[1], ARGV[2])
+  redis.call('expire', KEYS[2], ARGV[2])
+end
 redis.call('publish', ARGV[5], ARGV[6] .. '\\n' .. epoch .. '\\n' .. offset .. '\\n' .. ARGV[3])
 return {epoch, offset}
 `
@@ -190,11 +197,18 @@ export async function redisEngine(options: RedisEngineOptions, listener: EngineL
   // stops counting when its entries pass their time; readers delete them then.
   const local = new Map<string, number>()
   const userKey = (user: string) => `${prefix}:online:${user}`
+  // Each user's entry is refreshed once per third of the TTL, in one of REFRESH_SLICES slices of it,
+  // so that a node with many users does not send all their refreshes to Redis at once.
+  let slice = 0
   const refresh = setInterval(
     () => {
-      for (const [user, count] of local) writePresence(user, count).catch((error) => log('presence refresh failed:', error.message))
+      slice = (slice + 1) % REFRESH_SLICES
+      for (const [user, count] of local) {
+        if (sliceOf(user) !== slice) continue
+        writePresence(user, count).catch((error) => log('presence refresh failed:', error.message))
+      }
     },
-    (presenceTtl * 1000) / 3,
+    (presenceTtl * 1000) / 3 / REFRESH_SLICES,
   )
   refresh.unref()
 
@@ -239,6 +253,15 @@ export async function redisEngine(options: RedisEngineOptions, listener: EngineL
       commands.destroy()
     },
   }
+}
+
+const REFRESH_SLICES = 10
+
+/** A user's refresh slice: the same on every call, spread evenly enough over user names. */
+function sliceOf(user: string) {
+  let hash = 0
+  for (let i = 0; i < user.length; i++) hash = (hash * 31 + user.charCodeAt(i)) | 0
+  return Math.abs(hash) % REFRESH_SLICES
 }
 
 /** How long an ingest claim is remembered, in ms: far longer than nodes hear the same message apart. */
