@@ -148,6 +148,14 @@ describe('liveness', () => {
     expect(server.socketsOf('user:1')).toBe(0)
   })
 
+  it('spreads its pings over the interval instead of pinging every socket at once', async () => {
+    const { url } = await start({ pingInterval: 1000, idleTimeout: 60_000 })
+    const clients = await Promise.all(Array.from({ length: 30 }, (_, i) => loggedIn(url, `user:${i}`)))
+    const arrivals = await Promise.all(clients.map((client) => client.waitFor((m) => m.type === 'ping').then(() => Date.now())))
+    // One burst would land within a few ms; 30 sockets in 20 slices of 50 ms span most of the second.
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThan(250)
+  })
+
   it('closes every socket with 1001 on close()', async () => {
     const { server, url } = await start()
     const client = await loggedIn(url, 'user:1')

@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto'
+import { randomInt, randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import { CloseCode, ReplyCode } from './codes'
 import { toJson } from './frames'
+import { PING_SLICES } from './liveness'
 import type { Position, Publication } from './streams'
 
 export interface SessionSettings {
@@ -18,6 +19,8 @@ const REPLAY_STALL = 10_000
 /** One connected socket and what the server knows about it. */
 export class Session {
   readonly id = randomUUID()
+  /** Which slice of each ping interval this socket is pinged in (liveness.ts). */
+  readonly pingSlice = randomInt(PING_SLICES)
   /** The logged-in user, once a login succeeded. */
   user?: string
   lastSeen: number
