@@ -38,6 +38,8 @@ async function connect() {
   }
   socket.on('message', (raw) => {
     const reply = JSON.parse(raw)
+    // The reference server's pings (`{"type":"ping"}`) come at any moment: only replies settle a call.
+    if (reply.type !== 'respon') return
     const resolve = pending.get(reply.event)
     pending.delete(reply.event)
     resolve(reply.data.body)
