@@ -1,7 +1,7 @@
 import { By, CloseCode } from './close-codes'
 import { ClosedError, ServerError } from './errors'
 import { createHeartbeat } from './heartbeat'
-import type { Frame, Incoming, OutgoingFrame } from './protocol'
+import type { Frame, Incoming, OutgoingFrame, Protocol } from './protocol'
 import type { Adapter } from './adapters/types'
 import type { ResolvedOptions } from './options'
 import type { Retry } from './retry'
@@ -96,7 +96,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
   function receive(attempt: Attempt, data: unknown) {
     attempt.heard = Date.now()
     if (machine.state === 'awaiting-pong') heartbeat.watch(attempt)
-    const message = decode(data as Frame)
+    const message = decode(protocol, data as Frame)
     if (!message) return log('ignored', data)
     if (message.kind === 'close') return end(attempt, message.code, message.reason, undefined, By.Server)
     if (message.kind !== 'ping') return hooks.message(message)
@@ -105,15 +105,6 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
       write(protocol.encodePong(message.id))
     } catch (error) {
       log('ignored', error)
-    }
-  }
-
-  /** The decoded frame; a decoder that throws is treated like one that could not read it. */
-  function decode(frame: Frame): Incoming | undefined {
-    try {
-      return protocol.decode(frame)
-    } catch {
-      return undefined
     }
   }
 
@@ -143,5 +134,14 @@ export function closeQuietly(attempt: Attempt | undefined, code: number, reason:
     if (attempt && attempt.socket) attempt.socket.close(code < 4000 ? CloseCode.Normal : code, reason)
   } catch {
     // Already closing, or a runtime that refuses: the socket is given up either way.
+  }
+}
+
+/** The decoded frame; a decoder that throws is treated like one that could not read it. */
+function decode(protocol: Protocol, frame: Frame): Incoming | undefined {
+  try {
+    return protocol.decode(frame)
+  } catch {
+    return undefined
   }
 }

@@ -4,8 +4,9 @@ import { By, CloseCode } from './close-codes'
 import { ClosedError, FinalError, OfflineError } from './errors'
 import { liveness, PING } from './liveness'
 import type { ResolvedOptions } from './options'
+import type { OutgoingFrame } from './protocol'
 import { createRetry } from './retry'
-import { RESTING, statusOf, TRANSITIONS, type Attempt, type ConnectionHooks, type Machine, type State } from './states'
+import { RESTING, statusOf, TRANSITIONS, type Attempt, type ConnectionHooks, type State } from './states'
 import type { Status } from './types'
 
 /**
@@ -26,24 +27,11 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
   /** Why the loop stopped by itself (gave up, final decision), while it stays stopped. */
   let stopped: Error | undefined
 
-  const machine: Machine = {
-    get state() {
-      return state
-    },
-    get attempt() {
-      return attempt
-    },
-    enter,
-    end,
-    loggedOut() {
-      if (!reconnect) return end(attempt, CloseCode.Normal, 'nobody logged in')
-      attempt = undefined
-      enter('waiting-login', undefined, reconnect.maxDelay, connect)
-    },
-  }
-
   function enter(next: State, error?: Error, delay?: number, onTimer?: () => void) {
-    if (__DEV__ && TRANSITIONS[state].indexOf(next) < 0) throw new Error(`illegal transition ${state} -> ${next}`)
+    if (__DEV__) {
+      if (TRANSITIONS[state].indexOf(next) < 0) throw new Error(`illegal transition ${state} -> ${next}`)
+      if (hooks.entered) hooks.entered(next)
+    }
     clearTimeout(timer)
     timer = onTimer && setTimeout(onTimer, delay!)
     state = next
@@ -55,17 +43,11 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     }
   }
 
-  const attempts = createAttempts(machine, options, adapter, hooks, retry)
-
-  function connect() {
-    attempt = attempts.start()
-  }
+  const connect = () => void (attempt = attempts.start())
 
   /**
-   * Every end of an attempt, with or without a socket: gives it up, fails what it carried, then
-   * goes where the retry policy says. `by`: who chose `code` (see `By`); `refused`: a login the
-   * server refused. An attempt that is no longer the current one has ended already; `undefined`
-   * while resting (no attempt) ends only the waiting.
+   * Every end of an attempt (`undefined` while resting: nothing to give up): fails what it carried,
+   * then goes where the retry policy says. `by`: who chose `code`; `refused`: a refused login.
    */
   function end(ended: Attempt | undefined, code: number, reason: string, cause?: unknown, by = By.Client, refused?: boolean) {
     if (ended !== attempt) return
@@ -83,12 +65,10 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
       return enter('stopped', next instanceof OfflineError ? error : next)
     }
     hooks.dropped(error)
-    if (next === undefined) enter('stopped', error)
-    else if (next === 0) connect()
-    else {
-      log('retry', next)
-      enter('backoff', error, next, connect)
-    }
+    if (next === undefined) return enter('stopped', error)
+    if (next === 0) return connect()
+    log('retry', next)
+    enter('backoff', error, next, connect)
   }
 
   /** `connectionLoop()`, `reconnect()`, a wake-up: running again, whatever stopped it. */
@@ -98,27 +78,42 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     connect()
   }
 
-  return {
+  /** Starts, or skips the wait, when resting (never after `close()`). */
+  function start() {
+    if (RESTING[state]) restart()
+  }
+
+  /** `login()` returned nothing: wait for one (`connectionLoop()` skips the wait). */
+  function loggedOut() {
+    if (!reconnect) return end(attempt, CloseCode.Normal, 'nobody logged in')
+    attempt = undefined
+    enter('waiting-login', undefined, reconnect.maxDelay, connect)
+  }
+
+  // What the client calls, and what its attempts (attempt.ts) see of the machine.
+  const connection = {
     get status() {
       return status
     },
     get stopped() {
       return stopped
     },
-    /** `connectionLoop()`: starts, or skips the wait when resting. */
-    start() {
-      if (RESTING[state]) restart()
+    get state() {
+      return state
     },
+    get attempt() {
+      return attempt
+    },
+    enter,
+    end,
+    loggedOut,
+    start,
     /** Drops the current socket, if any, and connects now. */
     reconnect() {
       if (attempt) end(attempt, CloseCode.Reconnect, 'reconnect', undefined, By.Replacement)
-      else restart()
+      else start()
     },
-    /**
-     * The network came back or changed, or the app was shown: try now when resting (unless the
-     * server stopped the client); when online, check the socket now, or replace it at once when
-     * it has been silent past every limit.
-     */
+    /** The network came back or changed, or the app was shown: try now, or check the socket now. */
     wake() {
       if (RESTING[state]) {
         if (!(stopped instanceof FinalError)) restart()
@@ -127,12 +122,15 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
         else end(attempt, CloseCode.Silent, 'silent too long', undefined, By.Replacement)
       }
     },
-    write: attempts.write,
+    write: (frame: OutgoingFrame) => attempts.write(frame),
     /** `close()`: stops for good. */
     close() {
+      if (state === 'closed') return
       running = false
       enter('closed')
       end(attempt, CloseCode.Normal, 'closed by client')
     },
   }
+  const attempts = createAttempts(connection, options, adapter, hooks, retry)
+  return connection
 }

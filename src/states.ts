@@ -71,6 +71,8 @@ export interface ConnectionHooks {
    */
   dropped(error: ClosedError, stopped?: Error): void
   status(next: Status, previous: Status, error?: Error): void
+  /** Every state entered, in development builds only (the state machine's tests). */
+  entered?(state: State): void
 }
 
 /** What an attempt (attempt.ts) sees of the machine (connection.ts) that runs it. @internal */
