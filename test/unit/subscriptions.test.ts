@@ -189,6 +189,24 @@ describe('subscriptions', () => {
     expect(fake.last.lastRequest('subscribe')).toBeUndefined()
   })
 
+  // Guards unsubscribe(): it forgets the channel's position. Kept, a later subscribe would present
+  // it and claim a recovery of publications nobody handled in between (issue 16).
+  it('subscribing again after unsubscribe presents no position: the channel starts afresh', async () => {
+    const { fake, client } = setup()
+    client.connectionLoop()
+    await login(fake)
+    const first = client.subscribe('room')
+    fake.last.reply('subscribe', { channel: 'room', epoch: 'R', offset: 3, recovered: false })
+    await first.ready()
+    push(fake.last, 'four', 4, { channel: 'room', epoch: 'R' })
+    first.unsubscribe()
+    const again = client.subscribe('room')
+    expect(again).not.toBe(first)
+    expect(fake.last.lastRequest('subscribe').data).toEqual({ channel: 'room', since: null })
+    fake.last.reply('subscribe', { channel: 'room', epoch: 'R', offset: 9, recovered: false })
+    await expect(again.ready()).resolves.toEqual({ recovered: false })
+  })
+
   it('a handler that throws breaks neither the client nor the other handlers', async () => {
     const { fake, client } = setup()
     client.connectionLoop()
