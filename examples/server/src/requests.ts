@@ -1,22 +1,20 @@
 import type { RawData } from 'ws'
-import type { Authenticate } from './auth'
 import { isChannelName, type Authorize, type Channels } from './channels'
 import { CloseCode, ReplyCode, ReplyError } from './codes'
 import type { Engine } from './engine'
 import { parseFrame } from './frames'
 import type { Handler } from './handlers'
+import type { Login } from './login'
 import type { ResolvedOptions } from './options'
 import type { PushInput } from './push'
 import { attach } from './recovery'
 import type { Session } from './session'
-import type { Sessions } from './sessions'
-import { channelStream, readPosition, userStream, type Position } from './streams'
+import { channelStream, readSince } from './streams'
 
 export interface RequestContext {
   options: ResolvedOptions
   handlers: Map<string, Handler>
-  sessions: Sessions
-  authenticate: Authenticate
+  login: Login
   authorize: Authorize
   channels: Channels
   engine(): Engine
@@ -24,53 +22,14 @@ export interface RequestContext {
 }
 
 /**
- * `since` of a login or subscribe: absent (a client that does not track positions), `null` (it
- * does, and has none yet) or a position; anything else is a bad request.
- */
-function readSince(data: Record<string, unknown>): { given: boolean; since?: Position; bad?: boolean } {
-  if (!('since' in data) || data.since === undefined) return { given: false }
-  if (data.since === null) return { given: true }
-  const since = readPosition(data.since)
-  return since ? { given: true, since } : { given: true, bad: true }
-}
-
-/** Protocol versions this server speaks; a login asking for another is closed with 4426. */
-export const PROTOCOL_VERSIONS = [1]
-
-/**
  * Reads every frame a client sends and answers it: the built-in events (login, ping, the answer to
  * our ping), then the application's handlers. Synchronous on the hot path: only a handler that
  * returns a promise is awaited.
  */
 export function createReceiver(context: RequestContext) {
-  const { options, handlers, sessions, channels } = context
+  const { options, handlers, channels } = context
   const { log } = options
   const asObject = (data: unknown) => (data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {})
-
-  async function login(session: Session, data: unknown, uuid: unknown) {
-    const fields = asObject(data)
-    const { u, token, protocol } = fields
-    if (protocol !== undefined && !PROTOCOL_VERSIONS.includes(protocol as number)) {
-      return session.close(CloseCode.protocolVersion, `protocol ${String(protocol)} not supported`)
-    }
-    if (typeof u !== 'string' || !u || typeof token !== 'string') {
-      return session.reply(uuid, ReplyCode.badRequest, 'login needs {u, token} strings')
-    }
-    const { given, since, bad } = readSince(fields)
-    if (bad) return session.reply(uuid, ReplyCode.badRequest, 'since must be null or {epoch, offset}')
-    const check = await context.authenticate(u, token)
-    if (check === 'expired') return session.reply(uuid, ReplyCode.tokenExpired, 'token expired')
-    if (check !== 'ok') return session.reply(uuid, ReplyCode.unauthorized, 'invalid token')
-    if (!sessions.has(session)) return // closed while the token was checked
-    clearTimeout(session.loginTimer)
-    sessions.bind(session, u)
-    log('login', u, session.id)
-    if (!given) return session.reply(uuid, ReplyCode.ok, 'logged in')
-    session.positioned = true
-    const attached = await attach(context.engine(), session, userStream(u), since, log)
-    session.reply(uuid, ReplyCode.ok, { epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered })
-    attached.flush()
-  }
 
   async function subscribe(session: Session, user: string, data: unknown, uuid: unknown) {
     const fields = asObject(data)
@@ -88,7 +47,7 @@ export function createReceiver(context: RequestContext) {
       log('authorize threw:', error)
     }
     if (!allowed) return session.reply(uuid, ReplyCode.forbidden, 'not allowed')
-    if (!sessions.has(session) || session.user !== user) return // closed or logged in as someone else meanwhile
+    if (session.phase === 'closing' || session.user !== user) return // closed or logged in as someone else meanwhile
     channels.add(session, channel)
     const attached = await attach(context.engine(), session, channelStream(channel), since, log)
     session.reply(uuid, ReplyCode.ok, { channel, epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered })
@@ -135,7 +94,7 @@ export function createReceiver(context: RequestContext) {
     const { event, data } = frame.message
     if (typeof event !== 'string') return session.reply(uuid, ReplyCode.badRequest, 'event must be a string')
     if (event === 'response') return // the answer to our ping: lastSeen is all it is for
-    if (event === 'login') return void login(session, data, uuid).catch((error) => log('login failed:', error))
+    if (event === 'login') return void context.login.fromFrame(session, asObject(data), uuid).catch((error) => log('login failed:', error))
     if (event === 'ping') {
       // A one-way ping (no uuid) is answered with a pong frame; a ping request with a reply.
       if (uuid === undefined) return void session.send('{"type":"pong"}')
