@@ -1,6 +1,7 @@
 import { createClient } from 'redis'
 import type { Engine, EngineListener, HistoryOptions } from './engine'
 import type { IngestRule } from './ingest'
+import { redisDedupe } from './redis-dedupe'
 import { CLAIM_WINDOW, subscribeIngest } from './redis-ingest'
 import { redisPresence } from './redis-presence'
 import { loadScripts } from './redis-scripts'
@@ -23,7 +24,8 @@ export interface RedisEngineOptions {
 /**
  * Several nodes: every publication goes through Redis (redis-streams.ts), so a client recovers on
  * whichever node it reconnects to; ingest channels are claimed once (redis-ingest.ts); presence
- * counts sockets across nodes (redis-presence.ts). Two connections: commands, and pub/sub.
+ * counts sockets across nodes (redis-presence.ts); requests run once whatever node a retry
+ * reaches (redis-dedupe.ts). Two connections: commands, and pub/sub.
  */
 export async function redisEngine(options: RedisEngineOptions, listener: EngineListener): Promise<Engine> {
   const { prefix, history, log, nodeId } = options
@@ -45,6 +47,7 @@ export async function redisEngine(options: RedisEngineOptions, listener: EngineL
     recover: streams.recover,
     setPresence: presence.set,
     online: presence.online,
+    dedupe: redisDedupe(commands, prefix),
     async close() {
       await presence.close()
       subscriber.destroy()

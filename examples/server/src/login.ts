@@ -11,6 +11,8 @@ export interface LoginContext {
   authenticate: Authenticate
   sessions: Sessions
   engine(): Engine
+  /** The dedupe window told to clients that track positions, in ms; 0: none. */
+  dedupe: number
   log: (...args: unknown[]) => void
 }
 
@@ -63,7 +65,8 @@ export function createLogin(context: LoginContext) {
     if (!given) return session.reply(uuid, ReplyCode.ok, 'logged in')
     session.positioned = true
     const attached = await attach(context.engine(), session, userStream(u), since, log)
-    session.reply(uuid, ReplyCode.ok, { epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered })
+    const body = { epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered }
+    session.reply(uuid, ReplyCode.ok, context.dedupe > 0 ? { ...body, dedupe: context.dedupe } : body)
     attached.flush()
   }
 

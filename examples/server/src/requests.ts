@@ -1,6 +1,7 @@
 import type { RawData } from 'ws'
 import { isChannelName, type Authorize, type Channels } from './channels'
 import { CloseCode, ReplyCode, ReplyError } from './codes'
+import { MAX_REQUEST_ID, type Dedupe } from './dedupe'
 import type { Engine } from './engine'
 import { parseFrame } from './frames'
 import type { Handler } from './handlers'
@@ -8,7 +9,7 @@ import type { Login } from './login'
 import type { ResolvedOptions } from './options'
 import type { PushInput } from './push'
 import { attach } from './recovery'
-import type { Session } from './session'
+import { replyData, type Session } from './session'
 import { channelStream, readSince } from './streams'
 
 export interface RequestContext {
@@ -19,6 +20,8 @@ export interface RequestContext {
   channels: Channels
   engine(): Engine
   push(message: PushInput): Promise<number>
+  /** Runs each request once per (user, id) within its window; undefined when `dedupe` is 0. */
+  dedupe?: Dedupe
 }
 
 /**
@@ -27,7 +30,7 @@ export interface RequestContext {
  * returns a promise is awaited.
  */
 export function createReceiver(context: RequestContext) {
-  const { options, handlers, channels } = context
+  const { options, handlers, channels, dedupe } = context
   const { log } = options
   const asObject = (data: unknown) => (data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {})
 
@@ -63,13 +66,16 @@ export function createReceiver(context: RequestContext) {
     session.reply(uuid, ReplyCode.ok, 'unsubscribed')
   }
 
+  /** The reply's error code and body for a handler that threw or rejected. */
+  function failure(event: string, error: unknown): [number, unknown] {
+    if (error instanceof ReplyError) return [error.code, error.body]
+    log(`handler of "${event}" threw:`, error)
+    return [ReplyCode.internal, 'internal error']
+  }
+
   function run(session: Session, user: string, handler: Handler, event: string, data: unknown, uuid: unknown) {
     const answer = (body: unknown) => session.reply(uuid, ReplyCode.ok, body === undefined ? null : body)
-    const fail = (error: unknown) => {
-      if (error instanceof ReplyError) return session.reply(uuid, error.code, error.body)
-      log(`handler of "${event}" threw:`, error)
-      session.reply(uuid, ReplyCode.internal, 'internal error')
-    }
+    const fail = (error: unknown) => session.reply(uuid, ...failure(event, error))
     let body: unknown
     try {
       body = handler(data, { user, socketId: session.id, push: context.push })
@@ -78,6 +84,16 @@ export function createReceiver(context: RequestContext) {
     }
     if (body && typeof (body as PromiseLike<unknown>).then === 'function') (body as PromiseLike<unknown>).then(answer, fail)
     else answer(body)
+  }
+
+  /** What `run` would answer, as the reply's `data` text, to be kept for duplicates. */
+  async function settle(session: Session, user: string, handler: Handler, event: string, data: unknown): Promise<string> {
+    try {
+      const body = await handler(data, { user, socketId: session.id, push: context.push })
+      return replyData(ReplyCode.ok, body === undefined ? null : body, log)
+    } catch (error) {
+      return replyData(...failure(event, error), log)
+    }
   }
 
   return function receive(session: Session, raw: RawData, isBinary: boolean) {
@@ -107,6 +123,10 @@ export function createReceiver(context: RequestContext) {
     if (event === 'unsubscribe') return unsubscribe(session, data, uuid)
     const handler = handlers.get(event)
     if (!handler) return session.reply(uuid, ReplyCode.notFound, `unknown event ${event}`)
-    run(session, user, handler, event, data, uuid)
+    // Numeric ids are the millisecond timestamps of socket.js-style clients: two devices of a user
+    // can send the same one, so those requests run as they come, as before dedupe.
+    if (!dedupe || typeof uuid !== 'string') return run(session, user, handler, event, data, uuid)
+    if (uuid.length > MAX_REQUEST_ID) return session.reply(uuid, ReplyCode.badRequest, `a request id has at most ${MAX_REQUEST_ID} characters`)
+    void dedupe.once(user, uuid, () => settle(session, user, handler, event, data)).then((reply) => session.replyWith(uuid, reply))
   }
 }

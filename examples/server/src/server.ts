@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { createAuthenticator, credentialsInUrl } from './auth'
 import { Channels } from './channels'
-import { CloseCode } from './codes'
+import { CloseCode, ReplyCode } from './codes'
+import { createDedupe } from './dedupe'
 import { createDelivery } from './delivery'
 import type { Engine } from './engine'
 import { memoryEngine } from './engine-memory'
@@ -14,10 +15,10 @@ import { createHttp, createRoutes } from './http'
 import { envelopeRule, toIngestRule } from './ingest'
 import { startLiveness } from './liveness'
 import { createLogin } from './login'
-import { resolveOptions, type ServerOptions } from './options'
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options'
 import { createPush } from './push'
 import { createReceiver } from './requests'
-import { Session } from './session'
+import { replyData, Session } from './session'
 import { Sessions } from './sessions'
 
 export { CloseCode, ReplyCode, ReplyError } from './codes'
@@ -50,8 +51,9 @@ export function createServer(serverOptions: ServerOptions) {
   let closing = false
 
   const push = createPush({ engine: currentEngine, sessions, channels })
-  const login = createLogin({ authenticate: createAuthenticator(options), sessions, engine: currentEngine, log })
-  const receive = createReceiver({ options, handlers, login, channels, authorize: options.authorize, engine: currentEngine, push })
+  const login = createLogin({ authenticate: createAuthenticator(options), sessions, engine: currentEngine, dedupe: options.dedupe, log })
+  const dedupe = options.dedupe > 0 ? createDedupe(dedupeLimits(options), { store: () => currentEngine().dedupe, unavailable, log }) : undefined
+  const receive = createReceiver({ options, handlers, login, channels, authorize: options.authorize, engine: currentEngine, push, dedupe })
   const health = () => ({ ok: true, node: nodeId, connections: sessions.size, users: sessions.userCount, channels: channels.size })
   const http = createHttp(options, createRoutes({ options, push, health }))
   const wss = new WebSocketServer({ server: http, maxPayload: options.maxPayload })
@@ -135,5 +137,14 @@ export function createServer(serverOptions: ServerOptions) {
     },
   }
 }
+
+const dedupeLimits = (options: ResolvedOptions) => ({
+  window: options.dedupe,
+  entries: Math.max(1, options.dedupeEntries),
+  perUser: Math.max(1, options.dedupePerUser),
+})
+
+/** The answer to a request that could not be checked for duplicates (Redis unreachable): it did not run. */
+const unavailable = replyData(ReplyCode.internal, 'request not run: duplicates cannot be checked', () => {})
 
 export type ReferenceServer = ReturnType<typeof createServer>

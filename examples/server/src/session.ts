@@ -24,6 +24,18 @@ const CLOSE_GRACE = 1000
 /** A replay frame not taken by the client's connection within this long makes it a slow consumer, in ms. */
 const REPLAY_STALL = 10_000
 
+const UNSERIALIZABLE = 'reply could not be serialized'
+
+/** A reply's `data`, `{"error":…,"body":…}`, as JSON text; a body that is not JSON makes it a 500. */
+export function replyData(error: number, body: unknown, log: (...args: unknown[]) => void): string {
+  try {
+    return toJson({ error, body }, 'the reply')
+  } catch (problem) {
+    log('reply not sent:', (problem as Error).message)
+    return JSON.stringify({ error: ReplyCode.internal, body: UNSERIALIZABLE })
+  }
+}
+
 /** One connected socket and what the server knows about it. */
 export class Session {
   readonly id = randomUUID()
@@ -131,9 +143,14 @@ export class Session {
       frame = toJson({ type: 'respon', event: uuid, data: { error, body } }, 'the reply')
     } catch (problem) {
       this.settings.log('reply to', uuid, 'not sent:', (problem as Error).message)
-      frame = JSON.stringify({ type: 'respon', event: uuid, data: { error: ReplyCode.internal, body: 'reply could not be serialized' } })
+      frame = JSON.stringify({ type: 'respon', event: uuid, data: { error: ReplyCode.internal, body: UNSERIALIZABLE } })
     }
     this.send(frame)
+  }
+
+  /** Answers request `uuid` with a reply's `data` already serialized (`replyData`): the same frame as `reply`. */
+  replyWith(uuid: string, data: string) {
+    this.send(`{"type":"respon","event":${JSON.stringify(uuid)},"data":${data}}`)
   }
 
   /**
