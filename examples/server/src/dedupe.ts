@@ -59,10 +59,13 @@ export class DedupeWindow {
   /** Remembers that (user, id) runs now; `running` resolves with its reply. */
   start(user: string, id: string, running: Promise<string>) {
     this.remove(user, id)
+    for (let mine = this.byUser.get(user); mine && mine.size >= this.limits.perUser; mine = this.byUser.get(user)) {
+      this.evict(mine.values().next().value!)
+    }
+    while (this.entries.size >= this.limits.entries) this.evict(this.entries.values().next().value!)
+    // Evictions may have dropped the user's map: take it only now.
     const mine = this.byUser.get(user) ?? new Map<string, Entry>()
     this.byUser.set(user, mine)
-    while (mine.size >= this.limits.perUser) this.evict(mine.values().next().value!)
-    while (this.entries.size >= this.limits.entries) this.evict(this.entries.values().next().value!)
     const entry: Entry = { user, id, running, expires: Infinity }
     mine.set(id, entry)
     this.entries.set(keyOf(user, id), entry)
