@@ -124,6 +124,32 @@ describe('requests run once per user and id (one node, in memory)', () => {
     expect(runs).toEqual(['user:other', 'user:flood', 'user:flood', 'user:flood', 'user:flood'])
   })
 
+  it('sends the same reply frames, byte for byte, with dedupe on and off', async () => {
+    const frames: string[][] = []
+    for (const dedupe of [60_000, 0]) {
+      const { server, url } = await start({ dedupe })
+      server.handle('echo', (data) => data)
+      server.handle('refuse', () => {
+        throw new ReplyError(409, { why: 'taken', n: [1, 2] })
+      })
+      server.handle('nothing', () => undefined)
+      server.handle('cycle', () => {
+        const cycle: Record<string, unknown> = {}
+        cycle.self = cycle
+        return cycle
+      })
+      const client = await loggedIn(url, 'user:1')
+      const texts: string[] = []
+      client.socket.on('message', (raw) => texts.push(String(raw)))
+      for (const [event, data] of [['echo', { a: 'é', b: [null, 1.5] }], ['refuse', null], ['nothing', 1], ['cycle', 1]] as const) {
+        await requestWithId(client, event, data, `id-${event}`)
+      }
+      frames.push(texts)
+    }
+    expect(frames[0]).toHaveLength(4)
+    expect(frames[0]).toEqual(frames[1])
+  })
+
   it('runs every duplicate when dedupe is 0, as before', async () => {
     const { server, url } = await start({ dedupe: 0 })
     let runs = 0
