@@ -26,8 +26,8 @@ export interface RequestContext {
 
 /**
  * Reads every frame a client sends and answers it: the built-in events (login, ping, the answer to
- * our ping), then the application's handlers. Synchronous on the hot path: only a handler that
- * returns a promise is awaited.
+ * our ping), then the application's handlers, each request once per user and id when `dedupe` is
+ * on. Without dedupe, synchronous on the hot path: only a handler that returns a promise is awaited.
  */
 export function createReceiver(context: RequestContext) {
   const { options, handlers, channels, dedupe } = context
