@@ -16,6 +16,8 @@ export type Known = { running: Promise<string> } | { reply: string }
 interface Entry {
   user: string
   id: string
+  /** Its key in `entries`. */
+  key: string
   running?: Promise<string>
   reply?: string
   /** When a finished entry is forgotten; a running one is kept until it finishes (or is evicted). */
@@ -66,21 +68,20 @@ export class DedupeWindow {
     // Evictions may have dropped the user's map: take it only now.
     const mine = this.byUser.get(user) ?? new Map<string, Entry>()
     this.byUser.set(user, mine)
-    const entry: Entry = { user, id, running, expires: Infinity }
+    const entry: Entry = { user, id, key: keyOf(user, id), running, expires: Infinity }
     mine.set(id, entry)
-    this.entries.set(keyOf(user, id), entry)
+    this.entries.set(entry.key, entry)
   }
 
   /** Keeps the reply of (user, id) for `window` ms, unless the entry was forgotten or replaced meanwhile. */
   finish(user: string, id: string, running: Promise<string>, reply: string) {
     const entry = this.byUser.get(user)?.get(id)
     if (!entry || entry.running !== running) return
-    const key = keyOf(user, id)
-    this.entries.delete(key)
+    this.entries.delete(entry.key)
     entry.running = undefined
     entry.reply = reply
     entry.expires = this.now() + this.limits.window
-    this.entries.set(key, entry)
+    this.entries.set(entry.key, entry)
   }
 
   /** Forgets (user, id) if it is still this run's. */
@@ -95,9 +96,11 @@ export class DedupeWindow {
 
   private remove(user: string, id: string) {
     const mine = this.byUser.get(user)
-    if (!mine?.delete(id)) return
+    const entry = mine?.get(id)
+    if (!mine || !entry) return
+    mine.delete(id)
     if (mine.size === 0) this.byUser.delete(user)
-    this.entries.delete(keyOf(user, id))
+    this.entries.delete(entry.key)
   }
 
   /** Drops expired entries from the front, at most once per tenth of the window. */
