@@ -55,8 +55,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     online(reply) {
       const recovery = subscriptions.loggedIn(reply)
       if (recovery) statusChanges.emit('login', recovery)
-      // A server that runs each request once within a window says so: what died with a socket is
-      // then written again instead of failing (requests.ts).
+      // A server that runs each request once within a window says so (see requests.ts).
       const dedupe = reply && (reply as { dedupe?: unknown }).dedupe
       requests.flush(typeof dedupe === 'number' ? dedupe : 0)
       statusChanges.emit('ready')
