@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { parseDisconnect, type DisconnectOrder } from './disconnect'
 import { parsePush, type PushInput } from './push'
 import { deeperThan } from './frames'
 import type { ResolvedOptions } from './options'
@@ -8,9 +9,13 @@ export interface RouteContext {
   options: ResolvedOptions
   health(): Record<string, unknown>
   push(message: PushInput): Promise<number>
+  disconnect(order: DisconnectOrder): Promise<number>
 }
 
-/** The HTTP side of the server: `POST /push`, `GET /health`, then the application's routes. */
+/**
+ * The HTTP side of the server: `POST /push`, `POST /disconnect`, `GET /health`, then the
+ * application's routes.
+ */
 export function createRoutes(context: RouteContext) {
   const { options } = context
   const { maxPayload, pushSecret, maxDepth } = options
@@ -23,13 +28,14 @@ export function createRoutes(context: RouteContext) {
   async function answer(request: IncomingMessage, response: ServerResponse) {
     const path = (request.url || '/').split('?')[0]
     if (request.method === 'GET' && path === '/health') return json(response, 200, context.health())
-    if (path === '/push') {
+    if (path === '/push' || path === '/disconnect') {
       if (request.method !== 'POST') return json(response, 405, { error: 'use POST' })
       const authorization = String(request.headers.authorization || '')
       if (!sameSecret(authorization, `Bearer ${pushSecret}`)) return json(response, 401, { error: 'bad or missing bearer token' })
       const body = await readBody(request, maxPayload)
       if (body === undefined) return json(response, 413, { error: `body larger than ${maxPayload} bytes` })
       if (deeperThan(body, maxDepth)) return json(response, 400, { error: `nested deeper than ${maxDepth} levels` })
+      if (path === '/disconnect') return disconnect(response, body)
       const type = String(request.headers['content-type'] || '')
       const input = type.includes('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(body)) : body
       const message = parsePush(input)
@@ -40,6 +46,17 @@ export function createRoutes(context: RouteContext) {
     json(response, 404, { error: 'not found' })
   }
 
+  async function disconnect(response: ServerResponse, body: string) {
+    let input: unknown
+    try {
+      input = JSON.parse(body)
+    } catch {
+      return json(response, 400, { error: 'expected a JSON body' })
+    }
+    const order = parseDisconnect(input)
+    if (typeof order === 'string') return json(response, 400, { error: order })
+    json(response, 200, { disconnected: await context.disconnect(order) })
+  }
 }
 
 export function json(response: ServerResponse, status: number, body: unknown) {

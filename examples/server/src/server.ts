@@ -4,7 +4,9 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { createAuthenticator, credentialsInUrl } from './auth'
 import { Channels } from './channels'
 import { CloseCode } from './codes'
+import { localControl, redisControl, type Control, type Question } from './control'
 import { createDelivery } from './delivery'
+import { disconnectHere, parseDisconnect } from './disconnect'
 import type { Engine } from './engine'
 import { memoryEngine } from './engine-memory'
 import { redisEngine } from './engine-redis'
@@ -14,37 +16,48 @@ import { envelopeRule, toIngestRule } from './ingest'
 import { startLiveness } from './liveness'
 import { resolveOptions, type ServerOptions } from './options'
 import { parsePush, publicationData, targetsOf, type PushInput } from './push'
+import type { ReferenceServer } from './reference-server'
 import { createReceiver } from './requests'
 import { Session } from './session'
 import { Sessions } from './sessions'
+import { drain, PresenceWrites } from './shutdown'
 
 export { CloseCode, ReplyCode, ReplyError } from './codes'
 export type { Handler, HandlerContext } from './handlers'
 export type { ServerOptions } from './options'
+export type { ReferenceServer } from './reference-server'
 
 /**
  * The reference server: the default protocol over `ws`, pushes to users and channels with history
  * and recovery, push over HTTP, optional Redis for several nodes. This file only wires the parts
  * together; each concern lives in its own file.
  */
-export function createServer(serverOptions: ServerOptions) {
+export function createServer(serverOptions: ServerOptions): ReferenceServer {
   const options = resolveOptions(serverOptions)
   const { host, port, log } = options
   const authenticate = createAuthenticator(options)
   const handlers = new Map<string, Handler>()
+  const presence = new PresenceWrites()
   const sessions = new Sessions((user, count) => {
-    engine.setPresence(user, count).catch((error) => log('presence update failed:', error.message))
+    presence.track(engine.setPresence(user, count).catch((error) => log('presence update failed:', error.message)))
   })
   const channels = new Channels()
   const delivery = createDelivery(sessions, channels)
   let engine: Engine = memoryEngine(delivery, options.history)
+  /** What this node answers when the cluster asks about its sockets. */
+  const answer = (question: Question) => {
+    if ('disconnect' in question) return disconnectHere(sessions, question.disconnect)
+    if ('subscribers' in question) return channels.countOf(question.subscribers)
+    return sessions.boundCount
+  }
+  let control: Control = localControl(answer)
   let closing = false
 
   /**
    * Pushes `{type:'app', event, msg}` to users (`to`; `*`: everyone logged in, without history)
    * and/or a channel; each user and the channel get it at their stream's next position. Resolves
-   * with how many sockets get it: across nodes for users (from presence), on this node for a
-   * channel or a broadcast through Redis.
+   * with how many sockets get it across nodes: users from presence, a channel's followers and
+   * everyone logged in by asking every node.
    */
   async function push(input: PushInput): Promise<number> {
     const message = parsePush(input)
@@ -53,8 +66,8 @@ export function createServer(serverOptions: ServerOptions) {
     const { streams, everyone } = targetsOf(message)
     if (everyone) await engine.broadcast(data)
     await Promise.all(streams.map((stream) => engine.publish(stream, data)))
-    let count = message.channel ? channels.countOf(message.channel) : 0
-    if (everyone) return count + sessions.boundCount
+    let count = message.channel ? await control.ask({ subscribers: message.channel }) : 0
+    if (everyone) return count + (await control.ask({ everyone: true }))
     for (const user of new Set(message.to)) count += (await engine.online(user)) ?? sessions.countOf(user)
     return count
   }
@@ -72,6 +85,7 @@ export function createServer(serverOptions: ServerOptions) {
   const route = createRoutes({
     options,
     push,
+    disconnect: (order) => control.ask({ disconnect: order }),
     health: () => ({ ok: true, node: engine.nodeId, connections: sessions.size, users: sessions.userCount, channels: channels.size }),
   })
   const http = createHttpServer(
@@ -120,27 +134,20 @@ export function createServer(serverOptions: ServerOptions) {
     log('login (url)', u, session.id)
   }
 
-  return {
-    /** Registers the handler of a client request event. */
-    handle(event: string, handler: Handler) {
+  const server: ReferenceServer = {
+    handle(event, handler) {
       if (BUILT_IN_EVENTS.includes(event)) throw new Error(`"${event}" is built in`)
       handlers.set(event, handler)
-      return this
+      return server
     },
     push,
-    /**
-     * Closes every socket of `user` (e.g. logged in elsewhere), each after a `{"type":"close"}`
-     * frame with the same code, which the client takes as final; returns how many.
-     */
-    disconnect(user: string, code: number = CloseCode.kicked, reason = 'disconnected') {
-      const targets = [...sessions.ofUser(user)]
-      for (const session of targets) session.close(code, reason)
-      return targets.length
+    async disconnect(to, code = CloseCode.kicked, reason = 'disconnected') {
+      const order = parseDisconnect({ to, code, reason })
+      if (typeof order === 'string') throw new TypeError(`disconnect: ${order}`)
+      return control.ask({ disconnect: order })
     },
-    /** Sockets of `user` on this node. */
-    socketsOf: (user: string) => sessions.countOf(user),
-    /** Sockets following `channel` on this node. */
-    subscribersOf: (channel: string) => channels.countOf(channel),
+    socketsOf: (user) => sessions.countOf(user),
+    subscribersOf: (channel) => channels.countOf(channel),
     get connections() {
       return sessions.size
     },
@@ -150,7 +157,6 @@ export function createServer(serverOptions: ServerOptions) {
     get nodeId() {
       return engine.nodeId
     },
-    /** Connects Redis (if configured) and starts listening. */
     async listen() {
       if (options.redisUrl) {
         const old = engine
@@ -160,38 +166,29 @@ export function createServer(serverOptions: ServerOptions) {
             prefix: options.redisPrefix,
             presenceTtl: options.presenceTtl,
             history: options.history,
-            ingest: [envelopeRule(options.channel), ...options.ingest.map(toIngestRule)],
+            ingest: [envelopeRule(options.channel, (order) => disconnectHere(sessions, order)), ...options.ingest.map(toIngestRule)],
             log,
           },
           delivery,
         )
         await old.close()
+        control = await redisControl({ url: options.redisUrl, prefix: options.redisPrefix, nodeId: engine.nodeId, log }, answer)
       }
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject)
         http.listen(port, host, () => resolve())
       })
-      log(`listening on ${host}:${this.port}`, options.redisUrl ? 'with Redis' : 'in memory')
-      return this
+      log(`listening on ${host}:${server.port}`, options.redisUrl ? 'with Redis' : 'in memory')
+      return server
     },
-    /** Closes every socket with 1001, stops accepting, and releases Redis. */
     async close() {
       if (closing) return
       closing = true
       stopLiveness()
-      for (const session of sessions.all()) session.close(CloseCode.shutdown, 'server shutting down')
-      await new Promise<void>((resolve) => {
-        wss.close(() => resolve())
-        // Sockets that do not finish the closing handshake in time are cut.
-        setTimeout(() => {
-          for (const session of sessions.all()) session.socket.terminate()
-          resolve()
-        }, 1000).unref()
-      })
-      await new Promise<void>((resolve) => http.close(() => resolve()))
+      await drain({ http, wss, sessions, presence, clearPresence: (user) => engine.setPresence(user, 0) })
+      await control.close()
       await engine.close()
     },
   }
+  return server
 }
-
-export type ReferenceServer = ReturnType<typeof createServer>
