@@ -23,7 +23,7 @@ afterAll(() => packed?.remove())
 const USER_CODE = `
 import {
   allowPatterns, CloseCode, createServer, ReplyCode, ReplyError, SerializationError, signToken, verifyToken,
-  type Handler, type HandlerContext, type PushInput, type ReferenceServer, type ServerOptions, type TokenCheck,
+  type DisconnectInput, type Handler, type HandlerContext, type PushInput, type ReferenceServer, type ServerOptions, type TokenCheck,
 } from 'mp-socket-server'
 
 const options: ServerOptions = {
@@ -45,6 +45,8 @@ server
   })
 
 const input: PushInput = { event: 'order', msg: { id: 7 }, to: ['user:6', 'user:7'] }
+// The body of POST /disconnect and of {"disconnect": ...} on Redis, as a Node backend would send it.
+const order: DisconnectInput = { to: ['user:6'], code: CloseCode.kicked, reason: 'logged in elsewhere' }
 // @ts-expect-error a push needs an event
 const noEvent: PushInput = { to: 'user:6' }
 // @ts-expect-error a handler's context has no such field
@@ -53,7 +55,7 @@ server.handle('bad', (_data, context) => context.nothing)
 export async function run(): Promise<string> {
   const listening: ReferenceServer = await server.listen()
   const delivered: number = await listening.push(input)
-  const disconnected: number = await listening.disconnect(['user:6'], CloseCode.kicked, 'logged in elsewhere')
+  const disconnected: number = await listening.disconnect(order.to, order.code, order.reason)
   // @ts-expect-error disconnect resolves with a number
   const wrong: string = await listening.disconnect('user:6')
   const port: number = listening.port

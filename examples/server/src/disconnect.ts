@@ -16,8 +16,11 @@ export interface DisconnectOrder {
 
 /** What `POST /disconnect` and the Redis `{"disconnect": …}` message take. */
 export interface DisconnectInput {
+  /** A user (`user:6`) or several; never `*`. */
   to: string | string[]
+  /** 1000-1003, 1007-1014 or 3000-4999. @default 4409 (the SDK stops with `KickedError`) */
   code?: number
+  /** At most 123 bytes. @default 'disconnected' */
   reason?: string
 }
 
