@@ -48,6 +48,15 @@ describe('SIGTERM', () => {
     expect(await nodeB.push({ event: 'e', msg: 1, to: users })).toEqual({ delivered: 0 })
   })
 
+  it('still exits, with 0, when Redis is gone (its presence entries then expire by themselves)', async () => {
+    const client = await rawClient(nodeA.url)
+    cleanups.push(() => client.close())
+    expect((await client.request('login', { u: 'user:alone', token: signToken(SECRET, 'user:alone') })).error).toBe(0)
+    await redis.stop()
+    expect(await nodeA.kill('SIGTERM')).toBe(0)
+    expect(await client.waitClose()).toEqual({ code: 1012, reason: 'server restarting' })
+  })
+
   it('drains: clients move to the other node and get every push made meanwhile exactly once, in order', async () => {
     const channel = 'drain:room'
     const phones = await Promise.all(

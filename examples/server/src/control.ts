@@ -117,7 +117,9 @@ export async function redisControl(options: RedisControlOptions, answer: Answer)
     },
     async close() {
       for (const entry of [...pending.values()]) entry.done()
-      await Promise.allSettled([subscriber.close(), commands.close()])
+      // Not close(): with Redis gone it would wait for a reconnect that may never come.
+      subscriber.destroy()
+      commands.destroy()
     },
   }
 }

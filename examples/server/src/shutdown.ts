@@ -5,6 +5,11 @@ import type { Sessions } from './sessions'
 
 /** Sockets that have not finished the closing handshake by then are cut, in ms. */
 const CLOSE_GRACE = 1000
+/**
+ * Presence writes still unanswered by then are given up, in ms: Redis is gone or stuck, and the
+ * entries expire by themselves within `presenceTtl`.
+ */
+const PRESENCE_GRACE = 3000
 
 /**
  * Presence writes still on their way to Redis: a node that stops waits for them, so that the
@@ -22,8 +27,11 @@ export class PresenceWrites {
     void settled.then(() => this.inFlight.delete(settled))
   }
 
-  async settled() {
-    await Promise.all([...this.inFlight])
+  /** Resolves once every write so far is answered, or after `within` ms. */
+  async settled(within: number) {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.all([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, within)))])
+    clearTimeout(timer)
   }
 }
 
@@ -62,7 +70,7 @@ export async function drain(context: DrainContext) {
   clearTimeout(giveUp)
   // Sockets whose close never came in time: their users are cleared here.
   for (const user of [...sessions.users()]) presence.track(context.clearPresence(user))
-  await presence.settled()
+  await presence.settled(PRESENCE_GRACE)
   // HTTP keep-alive connections that went idle since `http.close()` would hold it until their
   // timeout; requests still running get `CLOSE_GRACE` to finish.
   http.closeIdleConnections()
