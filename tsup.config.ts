@@ -56,6 +56,8 @@ export default defineConfig([
     entry: { main: 'examples/server/src/main.ts', index: 'examples/server/src/index.ts' },
     outDir: 'examples/server/dist',
     format: ['esm'],
+    // `index.d.mts` for users of `mp-socket-server` in TypeScript (package.json `types`).
+    dts: { entry: { index: 'examples/server/src/index.ts' }, compilerOptions: { types: ['node'] } },
     platform: 'node',
     target: 'node20',
     // Loaded from node_modules at run time, as a deployed server would.

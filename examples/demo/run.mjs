@@ -58,7 +58,7 @@ const server = createServer({
     }
     if (request.method === 'POST' && url.pathname === '/demo/drop') {
       const u = url.searchParams.get('u') || ''
-      return json(response, 200, { dropped: server.disconnect(u, 1012, 'dropped by the demo') }), true
+      return json(response, 200, { dropped: await server.disconnect(u, 1012, 'dropped by the demo') }), true
     }
     return false
   },

@@ -95,9 +95,9 @@ for (const harness of ['uni', 'web'] as const) {
       const first = await server()
       const client = await openClient(harness, first.url, 'user:2')
       await client.ready()
-      // SIGTERM: the server closes with 1001.
+      // SIGTERM: the server closes with 1012 (service restart).
       await first.kill('SIGTERM')
-      await eventually(async () => expect((await client.recorded()).statuses.some((s) => s.status === 'idle' && s.code === 1001)).toBe(true))
+      await eventually(async () => expect((await client.recorded()).statuses.some((s) => s.status === 'idle' && s.code === 1012)).toBe(true))
       const second: ServerProcess = await server({ MAX_PAYLOAD: '1024' }, first.port)
       await client.ready()
       expect(await client.request('echo', 'after restart')).toEqual({ ok: true, body: 'after restart' })

@@ -78,7 +78,7 @@ describe('the auth lifecycle against the reference server', () => {
     const socket = sdk({ url, login: () => ({ u: 'user:3', token: signToken(SECRET, 'user:3') }) })
     socket.connectionLoop()
     await socket.ready()
-    expect(server.disconnect('user:3', 4409, 'logged in elsewhere')).toBe(1)
+    expect(await server.disconnect('user:3', 4409, 'logged in elsewhere')).toBe(1)
     const error = await eventually(() => socket.ready().then(() => Promise.reject(new Error('online')), (e) => e))
     expect(error).toBeInstanceOf(KickedError)
     expect(error).toMatchObject({ code: 4409, reason: 'logged in elsewhere' })

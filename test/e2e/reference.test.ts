@@ -114,7 +114,7 @@ describe('the SDK against the reference server', () => {
     expect(await socket.request('echo', 'small')).toBe('small')
   })
 
-  it('shuts down with 1001 on SIGTERM and exits cleanly', async () => {
+  it('shuts down with 1012 on SIGTERM and exits cleanly', async () => {
     const srv = await server()
     const socket = sdk(srv.url, 'user:6', { reconnect: false })
     const closes: number[] = []
@@ -122,7 +122,7 @@ describe('the SDK against the reference server', () => {
     socket.connectionLoop()
     await socket.ready()
     expect(await srv.kill('SIGTERM')).toBe(0)
-    await eventually(() => expect(closes).toEqual([1001]))
+    await eventually(() => expect(closes).toEqual([1012]))
   })
 })
 

@@ -67,7 +67,7 @@ describe('final decisions and liveness', () => {
     const { server, url } = await start()
     const phone = await loggedIn(url, 'user:1')
     const other = await loggedIn(url, 'user:2')
-    expect(server.disconnect('user:1', undefined, 'logged in elsewhere')).toBe(1)
+    expect(await server.disconnect('user:1', undefined, 'logged in elsewhere')).toBe(1)
     expect(await phone.waitClose()).toEqual({ code: 4409, reason: 'logged in elsewhere' })
     expect(phone.messages.at(-1)).toEqual({ type: 'close', code: 4409, reason: 'logged in elsewhere' })
     expect(await other.request('ping')).toEqual({ error: 0, body: 'pong' })

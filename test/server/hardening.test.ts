@@ -81,6 +81,27 @@ describe('HTTP', () => {
     }
   })
 
+  it('a client that writes a whole 16 MB body receives the 413 (and a 401 with a wrong bearer), no reset, and the connection still works', async () => {
+    const { port } = await start({ pushSecret: secret, maxPayload: 64 * 1024 })
+    const body = Buffer.alloc(16 * 1024 * 1024, 'x')
+    for (const [key, status] of [[secret, 413], ['wrong', 401]] as const) {
+      const socket = tcpConnect(port, '127.0.0.1')
+      cleanups.push(() => socket.destroy())
+      let received = ''
+      const errors: Error[] = []
+      socket.on('data', (chunk) => (received += chunk))
+      socket.on('error', (error) => errors.push(error))
+      socket.write(`POST /push HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`)
+      await new Promise((resolve) => socket.write(body, resolve))
+      await eventually(() => expect(received).toMatch(new RegExp(`^HTTP/1.1 ${status} `)))
+      expect(received).toContain(status === 413 ? '{"error":"body larger than 65536 bytes"}' : '{"error":"bad or missing bearer token"}')
+      // The rest of the body was read and dropped: the same connection answers the next request.
+      socket.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n')
+      await eventually(() => expect(received).toContain('"ok":true'))
+      expect(errors).toEqual([])
+    }
+  })
+
   it('closes idle TCP connections and partial requests within httpTimeout', async () => {
     const { port } = await start({ httpTimeout: 300 })
     const sockets = Array.from({ length: 20 }, () => tcpConnect(port, '127.0.0.1'))

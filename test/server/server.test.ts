@@ -156,11 +156,13 @@ describe('liveness', () => {
     expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThan(250)
   })
 
-  it('closes every socket with 1001 on close()', async () => {
+  it('closes every socket with 1012 (service restart) after its close frame on close()', async () => {
     const { server, url } = await start()
     const client = await loggedIn(url, 'user:1')
     await server.close()
-    expect(await client.waitClose()).toEqual({ code: CloseCode.shutdown, reason: 'server shutting down' })
+    expect(await client.waitClose()).toEqual({ code: 1012, reason: 'server restarting' })
+    expect(CloseCode.shutdown).toBe(1012)
+    expect(client.messages.at(-1)).toEqual({ type: 'close', code: 1012, reason: 'server restarting' })
   })
 })
 

@@ -10,7 +10,7 @@ export const ROOT = join(__dirname, '../..')
 export interface Packed {
   /** The .tgz file. */
   tarball: string
-  /** The tarball extracted as npm installs it: `<project>/node_modules/mp-socket`. */
+  /** The tarball extracted as npm installs it: `<project>/node_modules/<name>`. */
   dir: string
   /** A scratch project folder whose node_modules holds the package. */
   project: string
@@ -20,16 +20,17 @@ export interface Packed {
   remove(): void
 }
 
-export function pack(): Packed {
+/** Packs the package in `folder` (the SDK by default; `examples/server` for `mp-socket-server`). */
+export function pack(folder = ROOT): Packed {
   const tmp = mkdtempSync(join(tmpdir(), 'mp-socket-pack-'))
   const output = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], {
-    cwd: ROOT,
+    cwd: folder,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   })
-  const [report] = JSON.parse(output) as Array<{ filename: string; files: Array<{ path: string }> }>
+  const [report] = JSON.parse(output) as Array<{ name: string; filename: string; files: Array<{ path: string }> }>
   const tarball = join(tmp, report.filename)
-  const dir = join(tmp, 'node_modules/mp-socket')
+  const dir = join(tmp, 'node_modules', report.name)
   mkdirSync(dir, { recursive: true })
   execFileSync('tar', ['xzf', tarball, '-C', dir, '--strip-components=1'])
   return {

@@ -4,8 +4,11 @@
  * just before (see docs/server.md).
  */
 export const CloseCode = {
-  /** `SIGTERM` or `close()`: the server is going away. */
-  shutdown: 1001,
+  /**
+   * `SIGTERM` or `close()`: the node drains (1012, service restart); the client reconnects, to
+   * another node behind a load balancer, and recovers what it missed.
+   */
+  shutdown: 1012,
   /** A frame larger than `maxPayload` (sent by `ws` itself). */
   tooBig: 1009,
   /** A frame that is not a JSON object (binary, invalid JSON, an array...). */
@@ -14,7 +17,7 @@ export const CloseCode = {
   loginTimeout: 4401,
   /** The token in the URL was refused for good (final). */
   authRefused: 4403,
-  /** Closed by the backend (`disconnect()`), e.g. logged in elsewhere (final). */
+  /** Closed by the backend (`disconnect()`, `POST /disconnect`), e.g. logged in elsewhere (final). */
   kicked: 4409,
   /** The token in the URL has expired: fetch a fresh one and reconnect at once (not final). */
   tokenExpired: 4419,

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { parseDisconnect, type DisconnectOrder } from './disconnect'
 import { parsePush, type PushInput } from './push'
 import { deeperThan } from './frames'
 import type { ResolvedOptions } from './options'
@@ -8,32 +9,33 @@ export interface RouteContext {
   options: ResolvedOptions
   health(): Record<string, unknown>
   push(message: PushInput): Promise<number>
+  disconnect(order: DisconnectOrder): Promise<number>
 }
 
 /**
- * A body this much larger than `maxPayload` is not read to its end for the sake of a polite 413:
- * the connection is closed at once instead.
+ * The HTTP side of the server: `POST /push`, `POST /disconnect`, `GET /health`, then the
+ * application's routes.
  */
-const DRAIN_FACTOR = 16
-
-/** The HTTP side of the server: `POST /push`, `GET /health`, then the application's routes. */
 export function createRoutes(context: RouteContext) {
   const { options } = context
   const { maxPayload, pushSecret, maxDepth } = options
 
   return async function route(request: IncomingMessage, response: ServerResponse) {
+    await answer(request, response)
+    if (!request.complete) dropRest(request, options.httpTimeout)
+  }
+
+  async function answer(request: IncomingMessage, response: ServerResponse) {
     const path = (request.url || '/').split('?')[0]
     if (request.method === 'GET' && path === '/health') return json(response, 200, context.health())
-    if (path === '/push') {
+    if (path === '/push' || path === '/disconnect') {
       if (request.method !== 'POST') return json(response, 405, { error: 'use POST' })
       const authorization = String(request.headers.authorization || '')
       if (!sameSecret(authorization, `Bearer ${pushSecret}`)) return json(response, 401, { error: 'bad or missing bearer token' })
       const body = await readBody(request, maxPayload)
-      if (body === undefined) {
-        response.setHeader('connection', 'close')
-        return json(response, 413, { error: `body larger than ${maxPayload} bytes` })
-      }
+      if (body === undefined) return json(response, 413, { error: `body larger than ${maxPayload} bytes` })
       if (deeperThan(body, maxDepth)) return json(response, 400, { error: `nested deeper than ${maxDepth} levels` })
+      if (path === '/disconnect') return disconnect(response, body)
       const type = String(request.headers['content-type'] || '')
       const input = type.includes('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(body)) : body
       const message = parsePush(input)
@@ -42,6 +44,18 @@ export function createRoutes(context: RouteContext) {
     }
     if (options.routes && (await options.routes(request, response))) return
     json(response, 404, { error: 'not found' })
+  }
+
+  async function disconnect(response: ServerResponse, body: string) {
+    let input: unknown
+    try {
+      input = JSON.parse(body)
+    } catch {
+      return json(response, 400, { error: 'expected a JSON body' })
+    }
+    const order = parseDisconnect(input)
+    if (typeof order === 'string') return json(response, 400, { error: order })
+    json(response, 200, { disconnected: await context.disconnect(order) })
   }
 }
 
@@ -70,41 +84,38 @@ export function createHttp(options: ResolvedOptions, route: ReturnType<typeof cr
 }
 
 export function json(response: ServerResponse, status: number, body: unknown) {
-  if (!response.req.complete) {
-    // Answered before its body was read (401, 405...): read and drop the rest, then close, so that
-    // the connection neither lingers on an unread body nor resets before the answer arrives.
-    response.req.resume()
-    response.setHeader('connection', 'close')
-  }
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
   response.end(JSON.stringify(body))
 }
 
 /**
- * The request body as text, or undefined past `limit` bytes. An oversized body is still read to
- * its end (and dropped) before the caller answers 413: a server that answers and closes while the
- * client is still sending makes the client's TCP stack see a reset instead of the answer. Past
- * `DRAIN_FACTOR` times the limit, or a declared length that large, the connection is cut instead.
+ * The request body as text, or undefined as soon as it passes `limit` bytes (declared or sent):
+ * the rest is not kept, and the caller answers 413 at once.
  */
 function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length'] || 0)
-    const drainLimit = limit * DRAIN_FACTOR
-    if (declared > drainLimit) {
-      request.socket.destroy()
-      return reject(new Error(`declared body of ${declared} bytes refused`))
-    }
+    if (Number(request.headers['content-length'] || 0) > limit) return resolve(undefined)
     const chunks: Buffer[] = []
     let size = 0
     request.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size > drainLimit) {
-        request.socket.destroy()
-        reject(new Error(`body over ${drainLimit} bytes cut off`))
-      } else if (size <= limit) chunks.push(chunk)
+      if (size > limit) resolve(undefined)
+      else chunks.push(chunk)
     })
     request.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks).toString('utf8')))
     request.on('error', reject)
     request.on('close', () => reject(new Error('connection closed before the body ended')))
   })
+}
+
+/**
+ * A request answered before its body ended (401, 405, 413...): the rest of the body is read and
+ * dropped, for `limit` ms at most, and then the connection is cut. Closing at once would make the
+ * client's TCP stack, still sending, see a reset instead of the answer (nginx's lingering close).
+ */
+function dropRest(request: IncomingMessage, limit: number) {
+  const cut = setTimeout(() => request.socket.destroy(), limit)
+  const done = () => clearTimeout(cut)
+  request.once('end', done).once('close', done)
+  request.resume()
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { parseDisconnect, type DisconnectOrder } from './disconnect'
 import { parsePush, type PushInput, type PushMessage } from './push'
 
 /**
@@ -55,8 +56,23 @@ export function toIngestRule(rule: IngestRule | IngestTemplate): IngestRule {
   }
 }
 
-/** The built-in envelope on the push channel: `{"event","msg","to"}` and/or `"channel"`, as JSON. */
-export const envelopeRule = (from: string): IngestRule => ({ from, map: (payload) => payload as PushInput })
+/**
+ * The built-in envelope on the push channel: `{"event","msg","to"}` and/or `"channel"`, as JSON;
+ * or `{"disconnect": {"to", "code"?, "reason"?}}`, which every node obeys for its own sockets
+ * (a push, by contrast, is claimed by one node). A malformed order throws: it is logged and dropped.
+ */
+export function envelopeRule(from: string, disconnect: (order: DisconnectOrder) => void): IngestRule {
+  return {
+    from,
+    map(payload) {
+      if (!payload || typeof payload !== 'object' || !('disconnect' in payload)) return payload as PushInput
+      const order = parseDisconnect(payload.disconnect)
+      if (typeof order === 'string') throw new Error(`disconnect refused: ${order}`)
+      disconnect(order)
+      return undefined
+    },
+  }
+}
 
 /** The pushes of one ingest message, normalized; bad ones are dropped. */
 export function mapIngest(rule: IngestRule, raw: string): PushMessage[] {

@@ -1,4 +1,3 @@
-import type { Channels } from './channels'
 import type { Engine } from './engine'
 import { toJson } from './frames'
 import type { Sessions } from './sessions'
@@ -74,20 +73,21 @@ export function publicationData(message: PushMessage): string {
   return toJson({ event: message.event, msg: message.msg }, 'the push')
 }
 
-/** What `push` reaches: the engine (every node), and this node's sessions and channels for the count. */
+/** What `push` reaches: the engine (every node), and what it counts with: presence, and every node. */
 export interface PushTargets {
   engine(): Engine
   sessions: Sessions
-  channels: Channels
+  /** Asks every node (control.ts) how many of its sockets follow a channel, or are logged in. */
+  ask(question: { subscribers: string } | { everyone: true }): Promise<number>
 }
 
 /**
  * The server's `push`: `{type:'app', event, msg}` to users (`to`; `*`: everyone logged in, without
  * history) and/or a channel; each user and the channel get it at their stream's next position.
- * Resolves with how many sockets get it: across nodes for users (from presence), on this node for
- * a channel or a broadcast through Redis.
+ * Resolves with how many sockets get it across nodes: users from presence, a channel's followers
+ * and everyone logged in by asking every node.
  */
-export function createPush({ engine, sessions, channels }: PushTargets) {
+export function createPush({ engine, sessions, ask }: PushTargets) {
   return async function push(input: PushInput): Promise<number> {
     const message = parsePush(input)
     if (!message) throw new TypeError('push needs an event and a recipient (to) or a channel')
@@ -95,8 +95,8 @@ export function createPush({ engine, sessions, channels }: PushTargets) {
     const { streams, everyone } = targetsOf(message)
     if (everyone) await engine().broadcast(data)
     await Promise.all(streams.map((stream) => engine().publish(stream, data)))
-    let count = message.channel ? channels.countOf(message.channel) : 0
-    if (everyone) return count + sessions.boundCount
+    let count = message.channel ? await ask({ subscribers: message.channel }) : 0
+    if (everyone) return count + (await ask({ everyone: true }))
     for (const user of new Set(message.to)) count += (await engine().online(user)) ?? sessions.countOf(user)
     return count
   }

@@ -6,7 +6,9 @@ import { createAuthenticator, credentialsInUrl } from './auth'
 import { Channels } from './channels'
 import { CloseCode, ReplyCode } from './codes'
 import { createDedupe } from './dedupe'
+import { localControl, redisControl, type Control, type Question } from './control'
 import { createDelivery } from './delivery'
+import { disconnectHere, parseDisconnect } from './disconnect'
 import type { Engine } from './engine'
 import { memoryEngine } from './engine-memory'
 import { redisEngine } from './engine-redis'
@@ -17,27 +19,29 @@ import { startLiveness } from './liveness'
 import { createLogin } from './login'
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options'
 import { createPush } from './push'
+import type { ReferenceServer } from './reference-server'
 import { createReceiver } from './requests'
 import { replyData, Session } from './session'
 import { Sessions } from './sessions'
+import { drain, PresenceWrites } from './shutdown'
 
 export { CloseCode, ReplyCode, ReplyError } from './codes'
 export type { Handler, HandlerContext } from './handlers'
 export type { ServerOptions } from './options'
+export type { ReferenceServer } from './reference-server'
 
 /**
  * The reference server: the default protocol over `ws`, pushes to users and channels with history
  * and recovery, push over HTTP, optional Redis for several nodes. This file only wires the parts
  * together; each concern lives in its own file.
  */
-export function createServer(serverOptions: ServerOptions) {
+export function createServer(serverOptions: ServerOptions): ReferenceServer {
   const options = resolveOptions(serverOptions)
   const { host, port, log, redisUrl } = options
   const handlers = new Map<string, Handler>()
+  const presence = new PresenceWrites()
   const sessions = new Sessions((user, count) => {
-    currentEngine()
-      .setPresence(user, count)
-      .catch((error) => log('presence update failed:', error.message))
+    presence.track(currentEngine().setPresence(user, count).catch((error) => log('presence update failed:', error.message)))
   })
   const channels = new Channels()
   const delivery = createDelivery(sessions, channels)
@@ -48,14 +52,22 @@ export function createServer(serverOptions: ServerOptions) {
     if (!engine) throw new Error('the Redis engine connects in listen(): call it first')
     return engine
   }
+  /** What this node answers when the cluster asks about its sockets. */
+  const answer = (question: Question) => {
+    if ('disconnect' in question) return disconnectHere(sessions, question.disconnect)
+    if ('subscribers' in question) return channels.countOf(question.subscribers)
+    return sessions.boundCount
+  }
+  let control: Control = localControl(answer)
   let closing = false
 
-  const push = createPush({ engine: currentEngine, sessions, channels })
+  const push = createPush({ engine: currentEngine, sessions, ask: (question) => control.ask(question) })
   const login = createLogin({ authenticate: createAuthenticator(options), sessions, engine: currentEngine, dedupe: options.dedupe, log })
   const dedupe = options.dedupe > 0 ? createDedupe(dedupeLimits(options), { store: () => currentEngine().dedupe, unavailable, log }) : undefined
   const receive = createReceiver({ options, handlers, login, channels, authorize: options.authorize, engine: currentEngine, push, dedupe })
   const health = () => ({ ok: true, node: nodeId, connections: sessions.size, users: sessions.userCount, channels: channels.size })
-  const http = createHttp(options, createRoutes({ options, push, health }))
+  const disconnect = (order: Parameters<typeof disconnectHere>[1]) => control.ask({ disconnect: order })
+  const http = createHttp(options, createRoutes({ options, push, disconnect, health }))
   const wss = new WebSocketServer({ server: http, maxPayload: options.maxPayload })
   wss.on('connection', accept)
   const stopLiveness = startLiveness(sessions, options)
@@ -74,27 +86,20 @@ export function createServer(serverOptions: ServerOptions) {
     sessions.remove(session)
   }
 
-  return {
-    /** Registers the handler of a client request event. */
-    handle(event: string, handler: Handler) {
+  const server: ReferenceServer = {
+    handle(event, handler) {
       if (BUILT_IN_EVENTS.includes(event)) throw new Error(`"${event}" is built in`)
       handlers.set(event, handler)
-      return this
+      return server
     },
     push,
-    /**
-     * Closes every socket of `user` (e.g. logged in elsewhere), each after a `{"type":"close"}`
-     * frame with the same code, which the client takes as final; returns how many.
-     */
-    disconnect(user: string, code: number = CloseCode.kicked, reason = 'disconnected') {
-      const targets = [...sessions.ofUser(user)]
-      for (const session of targets) session.close(code, reason)
-      return targets.length
+    async disconnect(to, code = CloseCode.kicked, reason = 'disconnected') {
+      const order = parseDisconnect({ to, code, reason })
+      if (typeof order === 'string') throw new TypeError(`disconnect: ${order}`)
+      return disconnect(order)
     },
-    /** Sockets of `user` on this node. */
-    socketsOf: (user: string) => sessions.countOf(user),
-    /** Sockets following `channel` on this node. */
-    subscribersOf: (channel: string) => channels.countOf(channel),
+    socketsOf: (user) => sessions.countOf(user),
+    subscribersOf: (channel) => channels.countOf(channel),
     get connections() {
       return sessions.size
     },
@@ -104,38 +109,30 @@ export function createServer(serverOptions: ServerOptions) {
     get nodeId() {
       return nodeId
     },
-    /** Connects Redis (if configured) and starts listening. */
     async listen() {
       if (redisUrl) {
-        const ingest = [envelopeRule(options.channel), ...options.ingest.map(toIngestRule)]
+        const ingest = [envelopeRule(options.channel, (order) => disconnectHere(sessions, order)), ...options.ingest.map(toIngestRule)]
         const { redisPrefix: prefix, presenceTtl, history } = options
         engine = await redisEngine({ url: redisUrl, nodeId, prefix, presenceTtl, history, ingest, log }, delivery)
+        control = await redisControl({ url: redisUrl, prefix, nodeId, log }, answer)
       }
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject)
         http.listen(port, host, () => resolve())
       })
-      log(`listening on ${host}:${this.port}`, redisUrl ? 'with Redis' : 'in memory')
-      return this
+      log(`listening on ${host}:${server.port}`, redisUrl ? 'with Redis' : 'in memory')
+      return server
     },
-    /** Closes every socket with 1001, stops accepting, and releases Redis. */
     async close() {
       if (closing) return
       closing = true
       stopLiveness()
-      for (const session of sessions.all()) session.close(CloseCode.shutdown, 'server shutting down')
-      await new Promise<void>((resolve) => {
-        wss.close(() => resolve())
-        // Sockets that do not finish the closing handshake in time are cut.
-        setTimeout(() => {
-          for (const session of sessions.all()) session.socket.terminate()
-          resolve()
-        }, 1000).unref()
-      })
-      await new Promise<void>((resolve) => http.close(() => resolve()))
+      await drain({ http, wss, sessions, presence, clearPresence: (user) => currentEngine().setPresence(user, 0) })
+      await control.close()
       await engine?.close()
     },
   }
+  return server
 }
 
 const dedupeLimits = (options: ResolvedOptions) => ({
@@ -146,5 +143,3 @@ const dedupeLimits = (options: ResolvedOptions) => ({
 
 /** The answer to a request that could not be checked for duplicates (Redis unreachable): it did not run. */
 const unavailable = replyData(ReplyCode.internal, 'request not run: duplicates cannot be checked', () => {})
-
-export type ReferenceServer = ReturnType<typeof createServer>
