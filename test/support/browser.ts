@@ -26,7 +26,9 @@ export async function launchChromium(): Promise<Browser> {
 export async function bundlePage(name: string, entry: string, options: BuildOptions = {}) {
   mkdirSync(ARTIFACTS, { recursive: true })
   const outfile = join(ARTIFACTS, `${name}.js`)
-  await build({ entryPoints: [entry], bundle: true, format: 'iife', target: 'es2020', outfile, logLevel: 'error', ...options })
+  // Pages bundle the sources as the tests run them: with the development checks on (src/globals.d.ts).
+  const define = { __DEV__: 'true', ...options.define }
+  await build({ entryPoints: [entry], bundle: true, format: 'iife', target: 'es2020', outfile, logLevel: 'error', ...options, define })
   return outfile
 }
 
