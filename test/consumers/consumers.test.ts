@@ -86,6 +86,8 @@ function codeBlocks(doc: string): Block[] {
   return blocks
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
 let packed: Packed
 
 function link(from: string, name: string) {
@@ -205,10 +207,11 @@ describe('user code compiles, strict, against the packed package', () => {
 
   it("README's native WeChat code is examples/wechat-native's, which the build npm test runs", () => {
     const blocks = codeBlocks('README.md').filter((block) => block.section === 'Native WeChat' && block.language === 'js')
-    expect(blocks.length).toBeGreaterThanOrEqual(2)
+    expect(blocks.length).toBeGreaterThanOrEqual(3)
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
     for (const block of blocks) {
-      const file = block.code.match(/^\/\/ (\S+\.js)\n/)?.[1]
-      expect(file, 'each block starts with its file name').toBeTruthy()
+      const file = readme.match(new RegExp(`<!-- file: examples/wechat-native/(\\S+\\.js) -->\n\`\`\`js\n${escapeRegExp(block.code)}\`\`\``))?.[1]
+      expect(file, `each block is marked with its file: ${block.code.split('\n')[0]}`).toBeTruthy()
       expect(block.code).toBe(readFileSync(join(ROOT, 'examples/wechat-native', file!), 'utf8'))
     }
   })
