@@ -55,7 +55,7 @@ const ASSUMED: Record<string, string> = {
   'README.md': 'declare function getLogin(): { u: string; token: string } | null',
   'docs/api.md': [
     "declare const options: import('mp-socket').SocketOptions",
-    'declare const url: string',
+    'declare const url: string, token: string',
     'declare const chatId: number',
     'interface Message { text: string }',
   ].join('\n'),
@@ -142,8 +142,34 @@ function compile(dir: string, tsc = join(ROOT, 'node_modules/typescript/bin/tsc'
 }
 
 /**
+ * A doc states a type as `const name = expression // type: T`: after that line, a check that
+ * compiles only when `name` has exactly type `T`. A bare `// string` after an expression states a
+ * type nobody checks (api.md's said `error` was `ClosedError | OfflineError`): refused.
+ */
+const TYPE_CLAIM = /^(\s*)(?:const|let) (\w+)\b.*\/\/ type: (.+)$/
+const UNCHECKED_TYPE_CLAIM = /\/\/ (?:[A-Z]\w*|string|number|boolean|unknown|undefined)(?:\[\])?(?: \| (?:[A-Z]\w*|string|number|boolean|undefined)(?:\[\])?)*$/
+const EXACT = [
+  'type DocTypeIs<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false',
+  'declare function docTypeClaim<Holds extends true>(): void',
+].join('\n')
+
+function checkTypeClaims(block: Block) {
+  const lines = block.code.split('\n')
+  for (const line of lines) {
+    expect(UNCHECKED_TYPE_CLAIM.test(line) && !TYPE_CLAIM.test(line), `${block.doc}: "${line.trim()}" states a type unchecked: write \`const name = … // type: T\``).toBe(false)
+    if (block.language !== 'ts') expect(TYPE_CLAIM.test(line), `${block.doc}: a \`// type:\` claim in a ${block.language} block cannot be checked`).toBe(false)
+  }
+  if (!lines.some((line) => TYPE_CLAIM.test(line))) return block.code
+  const checked = lines.flatMap((line) => {
+    const claim = line.match(TYPE_CLAIM)
+    return claim ? [line, `${claim[1]}docTypeClaim<DocTypeIs<typeof ${claim[2]}, ${claim[3].trim()}>>()`] : [line]
+  })
+  return `${EXACT}\n${checked.join('\n')}`
+}
+
+/**
  * The README's and docs' `language` blocks for `kind`, each as a module: what the doc assumes,
- * the imports of earlier blocks it relies on, then the block as written.
+ * the imports of earlier blocks it relies on, then the block as written (its type claims checked).
  */
 function docFiles(kind: string, language: 'ts' | 'js'): Record<string, string> {
   const files: Record<string, string> = {}
@@ -156,10 +182,11 @@ function docFiles(kind: string, language: 'ts' | 'js'): Record<string, string> {
     const earlier = (IMPORTED_EARLIER[block.doc] || []).filter((name) => !ownNames.has(name) && new RegExp(`\\b${name}\\b`).test(block.code))
     const imports = earlier.length ? `import { ${earlier.join(', ')} } from 'mp-socket'\n` : ''
     const name = `doc-${index}-${block.doc.replace(/\W/g, '_')}`
-    if (language === 'ts') files[`${name}.ts`] = `${imports}${ASSUMED[block.doc] || ''}\n${block.code}\nexport {}\n`
+    const code = checkTypeClaims(block)
+    if (language === 'ts') files[`${name}.ts`] = `${imports}${ASSUMED[block.doc] || ''}\n${code}\nexport {}\n`
     else {
       // A .js file cannot declare types: what the doc assumes goes in a global declaration file.
-      files[`${name}.js`] = `${imports}${block.code}\nexport {}\n`
+      files[`${name}.js`] = `${imports}${code}\nexport {}\n`
       if (ASSUMED[block.doc]) files[`assumed-${block.doc.replace(/\W/g, '_')}.d.ts`] = ASSUMED[block.doc]
     }
   })
