@@ -60,9 +60,7 @@ const ASSUMED: Record<string, string> = {
     'interface Message { text: string }',
   ].join('\n'),
   'docs/protocol.md': [
-    'declare const driverToken: string, passengerToken: string, lat: number, lng: number',
     'declare const url: string, target: string',
-    'declare function moveMarker(lat: number, lng: number): void',
     'declare function updateMarker(point: unknown): void',
   ].join('\n'),
 }
@@ -72,16 +70,18 @@ interface Block {
   section: string
   language: string
   code: string
+  /** The example file of a block marked `<!-- file: path -->`. */
+  file?: string
 }
 
 function codeBlocks(doc: string): Block[] {
   const text = readFileSync(join(ROOT, doc), 'utf8')
   const blocks: Block[] = []
   let section = ''
-  const pattern = /^(#+) (.*)$|^```(\w*)\n([\s\S]*?)^```$/gm
+  const pattern = /^(#+) (.*)$|(?:<!-- file: (\S+) -->\n)?^```(\w*)\n([\s\S]*?)^```$/gm
   for (const match of text.matchAll(pattern)) {
     if (match[1]) section = match[2]
-    else blocks.push({ doc, section, language: match[3], code: match[4] })
+    else blocks.push({ doc, section, language: match[4], code: match[5], file: match[3] })
   }
   return blocks
 }
@@ -176,6 +176,9 @@ function docFiles(kind: string, language: 'ts' | 'js'): Record<string, string> {
   const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)]
   docs.flatMap(codeBlocks).forEach((block, index) => {
     if (block.language !== language) return
+    // A part of an example file uses the names of the rest of it: it runs with its example, and
+    // test/examples/guides.test.ts checks that it is in that file.
+    if (block.file && readFileSync(join(ROOT, block.file), 'utf8') !== block.code) return
     const blockKind = block.doc === 'README.md' ? README_SECTIONS[block.section] : 'node'
     if (blockKind !== kind) return
     const ownNames = new Set([...block.code.matchAll(/\b(?:import|interface|type|const|let|function|class)\s+(?:\{[^}]*\}|\w+)/g)].flatMap((match) => match[0].match(/\w+/g) || []))
