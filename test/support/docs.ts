@@ -3,20 +3,20 @@ import { join, relative } from 'node:path'
 
 export const ROOT = join(__dirname, '../..')
 
-function markdownUnder(dir: string, onlyReadmes: boolean): string[] {
+function filesUnder(dir: string, wanted: (name: string) => boolean): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name)
-    if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name.startsWith('.') ? [] : markdownUnder(path, onlyReadmes)
-    return entry.name.endsWith('.md') && (!onlyReadmes || entry.name === 'README.md') ? [relative(ROOT, join(ROOT, path))] : []
+    if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name.startsWith('.') ? [] : filesUnder(path, wanted)
+    return wanted(entry.name) ? [relative(ROOT, join(ROOT, path))] : []
   })
 }
 
 /**
- * The docs a user reads: README.md, everything in docs/, each example's README. Not CHANGELOG.md,
- * which keeps the words of its time.
+ * The docs a user reads: README.md, everything in docs/ (the guides' recipes too), each example's
+ * README. Not CHANGELOG.md, which keeps the words of its time.
  */
 export function userDocs(): string[] {
-  return ['README.md', ...markdownUnder('docs', false), ...markdownUnder('examples', true)]
+  return ['README.md', ...filesUnder('docs', () => true), ...filesUnder('examples', (name) => name === 'README.md')]
 }
 
 export const readDoc = (doc: string) => readFileSync(join(ROOT, doc), 'utf8')
