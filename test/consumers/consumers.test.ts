@@ -1,7 +1,7 @@
 // What users compile, strict, against the package as published (`npm pack`), with the official
 // typings of each runtime: uni-app (@dcloudio/types), native WeChat (miniprogram-api-typings),
-// Taro (@tarojs/taro), the DOM, and `ws` in Node. Every code block of README.md and docs/ is
-// compiled too, in the setting its section is about, and the oldest TypeScript we support (4.5,
+// Taro (@tarojs/taro), the DOM, and `ws` in Node. Every code block of README.md and docs/ (of
+// docs/guides/, the TypeScript ones) is compiled too, in the setting its section is about, and the oldest TypeScript we support (4.5,
 // `moduleResolution: "node"`, as old WeChat and uni-app tsconfigs have it) compiles a project.
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -173,7 +173,9 @@ function checkTypeClaims(block: Block) {
  */
 function docFiles(kind: string, language: 'ts' | 'js'): Record<string, string> {
   const files: Record<string, string> = {}
-  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)]
+  // The guides' JavaScript is the examples' code, run by their tests, or the code they replace.
+  const guides = language === 'ts' ? readdirSync(join(ROOT, 'docs/guides')).filter((file) => file.endsWith('.md')).map((file) => `docs/guides/${file}`) : []
+  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`), ...guides]
   docs.flatMap(codeBlocks).forEach((block, index) => {
     if (block.language !== language) return
     // A part of an example file uses the names of the rest of it: it runs with its example, and
