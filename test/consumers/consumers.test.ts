@@ -1,8 +1,9 @@
 // What users compile, strict, against the package as published (`npm pack`), with the official
 // typings of each runtime: uni-app (@dcloudio/types), native WeChat (miniprogram-api-typings),
 // Taro (@tarojs/taro), the DOM, and `ws` in Node. Every code block of README.md and docs/ (of
-// docs/guides/, the TypeScript ones) is compiled too, in the setting its section is about, and the oldest TypeScript we support (4.5,
-// `moduleResolution: "node"`, as old WeChat and uni-app tsconfigs have it) compiles a project.
+// docs/guides/, the TypeScript ones) is compiled too, in the setting its section is about, and
+// the oldest TypeScript we support (4.5, `moduleResolution: "node"`, as old WeChat and uni-app
+// tsconfigs have it) compiles a project.
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
