@@ -3,6 +3,9 @@ import { defineConfig } from 'tsup'
 
 // The three builds run in parallel, so none of them cleans: `npm run build` empties the folders first.
 
+// Development-only checks (src/globals.d.ts) are compiled out of everything published.
+const define = { __DEV__: 'false' }
+
 export default defineConfig([
   {
     entry: {
@@ -19,6 +22,7 @@ export default defineConfig([
     target: 'es2015',
     splitting: false,
     noExternal: ['eventemitter3', 'nanoid'],
+    define,
   },
   {
     // What WeChat's "build npm" copies into a native mini-program (package.json `miniprogram`): it
@@ -32,6 +36,7 @@ export default defineConfig([
     splitting: false,
     outExtension: () => ({ js: '.js' }),
     noExternal: ['eventemitter3', 'nanoid'],
+    define,
   },
   {
     // A <script> build for pages without a bundler (and the demo): `MpSocket.createSocket(...)`.
@@ -42,6 +47,7 @@ export default defineConfig([
     minify: true,
     outExtension: () => ({ js: '.js' }),
     noExternal: ['eventemitter3', 'nanoid'],
+    define,
     // The global's declaration refers to `./web` (dist/web.d.ts), so it is copied, not bundled.
     onSuccess: async () => copyFileSync('src/entries/global.d.ts', 'dist/mp-socket.global.d.ts'),
   },

@@ -10,10 +10,13 @@ export class MpSocketError extends Error {
   }
 }
 
-/** A request got no reply in time, or a connection did not open in time. */
+/**
+ * A request (or a one-way message still queued) got no reply within its timeout. A connection that
+ * does not open within `connectTimeout` is a `ClosedError` 4000 instead, and is retried.
+ */
 export class TimeoutError extends MpSocketError {
   constructor(
-    /** The request's event (`'connect'` for an opening handshake). */
+    /** The request's event. */
     readonly event: string,
     /** The limit that ran out, in milliseconds. */
     readonly timeout: number,

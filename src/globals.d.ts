@@ -5,3 +5,8 @@
 declare function setTimeout(callback: () => void, ms: number): unknown
 declare function clearTimeout(handle: unknown): void
 declare const console: { log(...args: unknown[]): void }
+/**
+ * `true` in the tests (vitest.config.mts), `false` in every published build (tsup.config.ts):
+ * development-only checks, such as the state machine's transition table, cost nothing in `dist`.
+ */
+declare const __DEV__: boolean

@@ -63,6 +63,14 @@ export interface Protocol {
    * towards `authAttempts`; anything else is retried like a network failure.
    */
   authFailure?(code: unknown, body: unknown): 'expired' | 'rejected' | undefined
+  /**
+   * The format carries stream positions: pushes decode with `channel` and `position`, the login
+   * and subscribe replies carry `epoch`, `offset` and `recovered`. The client then presents the
+   * last position handled at login (`since` beside the payload) and at subscribe, so the server
+   * replays what was missed, and drops what it already handled. `jsonProtocol` sets it (and so
+   * does a copy of it: `{ ...jsonProtocol, authFailure }`); a custom protocol opts in.
+   */
+  positions?: boolean
 }
 
 /**
@@ -90,7 +98,8 @@ export function parseJsonObject(frame: Frame): Record<string, unknown> | undefin
  * - server ping `{"type":"ping","uuid":X}`, answered `{"event":"response","uuid":X}`;
  * - login is the request `login`, heartbeat the request `ping` (one-way: `{"event":"ping"}`);
  * - a login refused with error 419 means the token expired, 401 or 403 that it is refused;
- * - before closing for a reason the client must know, `{"type":"close","code":C,"reason":R}`.
+ * - before closing for a reason the client must know, `{"type":"close","code":C,"reason":R}`;
+ * - positions: `channel`, `epoch` and `offset` in pushes, `since` in login and subscribe.
  */
 export const jsonProtocol: Protocol = {
   decode(frame) {
@@ -122,4 +131,5 @@ export const jsonProtocol: Protocol = {
   encodePong: (uuid) => JSON.stringify({ event: 'response', uuid }),
   encodePing: () => '{"event":"ping"}',
   authFailure: (code) => (code === 419 ? 'expired' : code === 401 || code === 403 ? 'rejected' : undefined),
+  positions: true,
 }

@@ -72,94 +72,12 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
   const listeners = { appShow: new Set<Callback>(), appHide: new Set<Callback>(), network: new Set<Callback>() }
   let online = true
 
-  function createTask({ url, header, protocols }: ConnectOptions & { url: string }) {
-    const handlers: Record<'open' | 'message' | 'close' | 'error', Callback[]> = { open: [], message: [], close: [], error: [] }
-    const emit = (event: keyof typeof handlers, result?: unknown) => {
-      if (!deaf) for (const handler of handlers[event].slice()) handler(result)
-    }
-    // Set once the socket died silently: events stop, as from a phone whose connection vanished.
-    let deaf = false
-    let closed = false
-    const finish = (code: number, reason: string) => {
-      if (closed) return
-      closed = true
-      emit('close', { code, reason })
-    }
-    let socket: Socket | undefined
-    if (online) {
-      // Handshake headers and sub-protocols reach the server, as from a real device (Alipay: only
-      // as a header, its `protocols` option is intercepted).
-      let headers = header
-      if (flavour === 'my') {
-        // Alipay ignores the option; a `Sec-WebSocket-Protocol` header is what reaches the wire
-        // (given to `ws` as its protocols, which it would otherwise refuse to see echoed).
-        const { 'Sec-WebSocket-Protocol': asHeader, ...rest } = header || {}
-        protocols = asHeader ? asHeader.split(/,\s*/) : undefined
-        headers = rest
-      }
-      socket = new WebSocketClass(url, protocols, headers ? { headers } : {}) as Socket
-      socket.binaryType = 'arraybuffer'
-      socket.onopen = () => emit('open', {})
-      socket.onmessage = (event) =>
-        emit(
-          'message',
-          flavour === 'my' && typeof event.data !== 'string'
-            ? { data: toBase64(event.data as ArrayBuffer), isBuffer: true }
-            : { data: event.data },
-        )
-      socket.onerror = () => emit('error', { errMsg: 'connectSocket:fail' })
-      socket.onclose = (event) => finish(event.code, event.reason)
-    } else {
-      setTimeout(() => {
-        emit('error', { errMsg: 'connectSocket:fail network unavailable' })
-        finish(1006, '')
-      }, 1)
-    }
-    const task = {
-      url,
-      get isOpen() {
-        return !!socket && socket.readyState === OPEN && !deaf && !closed
-      },
-      onOpen: (callback: Callback) => handlers.open.push(callback),
-      onMessage: (callback: Callback) => handlers.message.push(callback),
-      onClose: (callback: Callback) => handlers.close.push(callback),
-      onError: (callback: Callback) => handlers.error.push(callback),
-      send({ data, isBuffer, success, fail, complete }: Parameters<TestSocketTask['send']>[0]) {
-        if (deaf) return success?.({}), complete?.({})
-        if (!socket || socket.readyState !== OPEN) {
-          fail?.({ errMsg: 'sendSocketMessage:fail socket not open' })
-        } else if (flavour === 'my' && typeof data !== 'string') {
-          fail?.({ errMsg: 'sendSocketMessage:fail binary data must be base64 text with isBuffer: true' })
-        } else {
-          socket.send(flavour === 'my' && isBuffer ? fromBase64(data as string) : data)
-          success?.({})
-        }
-        complete?.({})
-      },
-      close({ code = 1000, reason = '', success, complete }: Parameters<TestSocketTask['close']>[0] = {}) {
-        if (socket && socket.readyState <= OPEN) socket.close(code, reason)
-        success?.({})
-        complete?.({})
-      },
-      kill(silently: boolean) {
-        if (!task.isOpen) return
-        if (silently) deaf = true
-        else {
-          emit('error', { errMsg: 'network lost' })
-          finish(1006, 'network lost')
-        }
-        socket!.onclose = null
-        socket!.close()
-      },
-    }
-    tasks.push(task)
-    return task
-  }
 
   function connectSocket(options: ConnectOptions & { url: string; multiple?: boolean; success?: Callback; fail?: Callback; complete?: Callback }) {
     // Alipay without `multiple: true` has one global socket and returns no task.
     if (flavour === 'my' && !options.multiple) return undefined
-    const task = createTask(options)
+    const task = openTask(flavour, WebSocketClass, online, options)
+    tasks.push(task)
     options.success?.({ errMsg: 'connectSocket:ok' })
     options.complete?.({ errMsg: 'connectSocket:ok' })
     // uni-app returns a Promise, and no task, unless a callback is passed.
@@ -218,4 +136,88 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
       fire(listeners.appShow, { path: 'pages/index/index', scene: 1001 })
     },
   }
+}
+
+/** One SocketTask over a real WebSocket (or, with the network off, one that fails). */
+function openTask(flavour: TestRuntimeFlavour, WebSocketClass: WebSocketConstructor, online: boolean, { url, header, protocols }: ConnectOptions & { url: string }) {
+  const handlers: Record<'open' | 'message' | 'close' | 'error', Callback[]> = { open: [], message: [], close: [], error: [] }
+  const emit = (event: keyof typeof handlers, result?: unknown) => {
+    if (!deaf) for (const handler of handlers[event].slice()) handler(result)
+  }
+  // Set once the socket died silently: events stop, as from a phone whose connection vanished.
+  let deaf = false
+  let closed = false
+  const finish = (code: number, reason: string) => {
+    if (closed) return
+    closed = true
+    emit('close', { code, reason })
+  }
+  let socket: Socket | undefined
+  if (online) {
+    // Handshake headers and sub-protocols reach the server, as from a real device (Alipay: only
+    // as a header, its `protocols` option is intercepted).
+    let headers = header
+    if (flavour === 'my') {
+      // Alipay ignores the option; a `Sec-WebSocket-Protocol` header is what reaches the wire
+      // (given to `ws` as its protocols, which it would otherwise refuse to see echoed).
+      const { 'Sec-WebSocket-Protocol': asHeader, ...rest } = header || {}
+      protocols = asHeader ? asHeader.split(/,\s*/) : undefined
+      headers = rest
+    }
+    socket = new WebSocketClass(url, protocols, headers ? { headers } : {}) as Socket
+    socket.binaryType = 'arraybuffer'
+    socket.onopen = () => emit('open', {})
+    socket.onmessage = (event) =>
+      emit(
+        'message',
+        flavour === 'my' && typeof event.data !== 'string'
+          ? { data: toBase64(event.data as ArrayBuffer), isBuffer: true }
+          : { data: event.data },
+      )
+    socket.onerror = () => emit('error', { errMsg: 'connectSocket:fail' })
+    socket.onclose = (event) => finish(event.code, event.reason)
+  } else {
+    setTimeout(() => {
+      emit('error', { errMsg: 'connectSocket:fail network unavailable' })
+      finish(1006, '')
+    }, 1)
+  }
+  const task = {
+    url,
+    get isOpen() {
+      return !!socket && socket.readyState === OPEN && !deaf && !closed
+    },
+    onOpen: (callback: Callback) => handlers.open.push(callback),
+    onMessage: (callback: Callback) => handlers.message.push(callback),
+    onClose: (callback: Callback) => handlers.close.push(callback),
+    onError: (callback: Callback) => handlers.error.push(callback),
+    send({ data, isBuffer, success, fail, complete }: Parameters<TestSocketTask['send']>[0]) {
+      if (deaf) return success?.({}), complete?.({})
+      if (!socket || socket.readyState !== OPEN) {
+        fail?.({ errMsg: 'sendSocketMessage:fail socket not open' })
+      } else if (flavour === 'my' && typeof data !== 'string') {
+        fail?.({ errMsg: 'sendSocketMessage:fail binary data must be base64 text with isBuffer: true' })
+      } else {
+        socket.send(flavour === 'my' && isBuffer ? fromBase64(data as string) : data)
+        success?.({})
+      }
+      complete?.({})
+    },
+    close({ code = 1000, reason = '', success, complete }: Parameters<TestSocketTask['close']>[0] = {}) {
+      if (socket && socket.readyState <= OPEN) socket.close(code, reason)
+      success?.({})
+      complete?.({})
+    },
+    kill(silently: boolean) {
+      if (!task.isOpen) return
+      if (silently) deaf = true
+      else {
+        emit('error', { errMsg: 'network lost' })
+        finish(1006, 'network lost')
+      }
+      socket!.onclose = null
+      socket!.close()
+    },
+  }
+  return task
 }

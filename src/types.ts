@@ -1,6 +1,5 @@
 // The public types of the client: what `createSocket` returns and the maps that type it.
 import type { ClosedError, FinalError } from './errors'
-import type { Recovery, Subscription } from './subscriptions'
 
 /**
  * - `idle`: not connected (not started yet, waiting to retry, nobody logged in, or stopped: gave up
@@ -122,4 +121,28 @@ export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Un
   onLoggedIn(listener: (recovery: Recovery) => void): () => void
   /** Stops for good: closes the socket, rejects pending requests, clears every timer and listener. */
   close(): void
+}
+
+/** What a login or subscribe reply says about the stream: `recovered` false means "load your state". */
+export interface Recovery {
+  /** Every message missed since the position presented was replayed; `false` on the first time too. */
+  recovered: boolean
+}
+
+/** A channel followed with `socket.subscribe(channel)`. */
+export interface Subscription<P extends PushMap = Untyped> {
+  readonly channel: string
+  /** Handles publications of `event` on this channel; returns the function that removes the handler. */
+  on<E extends keyof P & string>(event: E, handler: (message: PushOf<P, E>) => void): () => void
+  /** Removes `handler` from `event`. */
+  off<E extends keyof P & string>(event: E, handler: (message: PushOf<P, E>) => void): void
+  /**
+   * Called after every (re)subscription: `recovered` is `false` the first time and whenever
+   * publications were missed beyond what the server kept: reload what the channel shows.
+   */
+  onSubscribed(listener: (recovery: Recovery) => void): () => void
+  /** Resolves once subscribed; rejects with the server's refusal (`ServerError`, 403 when not allowed). */
+  ready(): Promise<Recovery>
+  /** Stops following the channel: no more handlers, no resubscription. Calling it twice is harmless. */
+  unsubscribe(): void
 }

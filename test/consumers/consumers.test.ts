@@ -201,7 +201,9 @@ function docFiles(kind: string, language: 'ts' | 'js'): Record<string, string> {
 
 describe('user code compiles, strict, against the packed package', () => {
   it('has a setting for every README section with code', () => {
-    for (const block of codeBlocks('README.md')) {
+    const blocks = codeBlocks('README.md')
+    expect(blocks.length, 'README.md has code blocks').toBeGreaterThan(0)
+    for (const block of blocks) {
       expect(README_SECTIONS[block.section], `README section "${block.section}" has a ${block.language} block`).toBeDefined()
       if (README_SECTIONS[block.section] === 'shell') expect(block.language, block.section).toBe('sh')
     }

@@ -50,6 +50,18 @@ describe('dist', () => {
     }
   })
 
+  it('ships no development-only check: the transition table and its assertion are compiled out', () => {
+    const files = [...readdirSync(dist).filter((file) => /\.(m?js)$/.test(file)).map((file) => join(dist, file)), ...readdirSync(miniprogramDist).map((file) => join(miniprogramDist, file))]
+    expect(files.length).toBeGreaterThanOrEqual(11)
+    for (const file of files) {
+      // Unminified files keep the dead `if (false) { ... }` block (a minifier drops it); nothing else may remain.
+      const live = readFileSync(file, 'utf8').replace(/if \(false\) \{[^}]*\}/g, '')
+      expect(live.includes('__DEV__'), file).toBe(false)
+      expect(live.includes('illegal transition'), file).toBe(false)
+      expect(/TRANSITIONS\s*=/.test(live), file).toBe(false)
+    }
+  })
+
   it('bundles its runtime dependencies: the CommonJS files require nothing', () => {
     const files = [...['index.js', 'wx.js', 'uni.js', 'web.js'].map((file) => join(dist, file)), ...readdirSync(miniprogramDist).map((file) => join(miniprogramDist, file))]
     for (const file of files) {

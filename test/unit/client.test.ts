@@ -295,6 +295,21 @@ describe('requests', () => {
     expect(await custom).toMatchObject({ name: 'TimeoutError', timeout: 5000 })
   })
 
+  // Guards the reply path: a reply takes its request out of the pool. Kept there, every answered
+  // request would wait for its timeout (forever with `timeout: Infinity`) (issue 16).
+  it('an answered request leaves nothing behind: no timer waits for its timeout, even an infinite one', async () => {
+    const { fake, client } = setup({ heartbeat: false })
+    await goOnline(client, fake)
+    expect(vi.getTimerCount()).toBe(0)
+    const quick = client.request('quick')
+    const patient = client.request('patient', undefined, { timeout: Infinity })
+    expect(vi.getTimerCount()).toBe(1)
+    fake.last.reply('quick', 'q')
+    fake.last.reply('patient', 'p')
+    await expect(Promise.all([quick, patient])).resolves.toEqual(['q', 'p'])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('queues requests made while offline and sends them in order once online', async () => {
     const { fake, client } = setup()
     const first = client.request('a', 1)
@@ -334,6 +349,22 @@ describe('requests', () => {
     await expect(noQueue.client.request('a')).rejects.toBeInstanceOf(OfflineError)
     client.close()
     await Promise.all(queued)
+  })
+
+  // Guards the queue limit: it counts the requests waiting to be written, not those already on the
+  // socket, such as the login a request made while logging in waits behind (issue 16).
+  it('the queue limit counts only what waits: the login already written takes no place in it', async () => {
+    const { fake, client } = setup({ queue: { max: 1 } })
+    client.connectionLoop()
+    await flush()
+    fake.last.open()
+    expect(client.status).toBe('open')
+    const queued = client.request('a')
+    await expect(client.request('b')).rejects.toMatchObject({ name: 'OfflineError', message: 'queue full' })
+    fake.last.reply('login', 'ok')
+    await flush()
+    fake.last.reply('a', 'A')
+    await expect(queued).resolves.toBe('A')
   })
 
   it('rejects written requests with ClosedError when the connection drops, keeps queued ones for the next', async () => {

@@ -97,6 +97,28 @@ describe('liveness', () => {
     expect(fake.sockets).toHaveLength(2)
   })
 
+  // Guards wake()'s limit: a socket is given up at once only when silent for interval + timeout,
+  // as long as the heartbeat itself would have waited; a quieter one gets its ping (issue 16).
+  it('on app show, probes a socket silent for less than interval + timeout and replaces one silent that long', async () => {
+    const { fake, client } = setup({ heartbeat: { interval: 1000, timeout: 500 }, reconnect: { minDelay: 60_000 } })
+    await goOnline(client, fake)
+    // Background: the clock ran on while the timers stood still.
+    vi.setSystemTime(Date.now() + 1499)
+    fake.wake()
+    await flush()
+    expect(fake.sockets).toHaveLength(1)
+    expect(fake.last.closedWith).toBeUndefined()
+    expect(fake.last.lastRequest('ping')).toBeDefined()
+    fake.last.reply('ping', 'pong')
+    await flush()
+    expect(client.status).toBe('online')
+    vi.setSystemTime(Date.now() + 1500)
+    fake.wake()
+    await flush()
+    expect(fake.sockets[0].closedWith).toEqual({ code: 4002, reason: 'silent too long' })
+    expect(fake.sockets).toHaveLength(2)
+  })
+
   it('reconnect() drops the socket and connects at once; written requests fail, queued ones go out', async () => {
     const { fake, client } = setup({ reconnect: { minDelay: 60_000 } })
     await goOnline(client, fake)

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createClient } from '../../src/client'
 import type { SocketOptions } from '../../src/options'
-import type { Recovery } from '../../src/subscriptions'
-import type { MpSocket } from '../../src/types'
+import type { MpSocket, Recovery } from '../../src/types'
 import { fakeAdapter, flush, type FakeSocket } from '../support/fake-adapter'
 
 let clients: MpSocket[] = []
@@ -89,13 +88,36 @@ describe('positions on the user stream', () => {
     expect(recoveries).not.toHaveBeenCalled()
   })
 
-  it('adds no position to the login of a custom protocol', async () => {
+  it('adds no position to the login of a protocol that does not carry positions', async () => {
     const { jsonProtocol } = await import('../../src/protocol')
-    const { fake, client } = setup({ protocol: { ...jsonProtocol } })
+    const { positions, ...withoutPositions } = jsonProtocol
+    expect(positions).toBe(true)
+    const { fake, client } = setup({ protocol: withoutPositions })
     client.connectionLoop()
     await flush()
     fake.last.open()
     expect(fake.last.lastRequest('login').data).toEqual({ u: 'user:6', token: 't' })
+  })
+
+  it('keeps positions for a copy of the default protocol: a capability, not an identity check', async () => {
+    const { jsonProtocol } = await import('../../src/protocol')
+    const { fake, client } = setup({ protocol: { ...jsonProtocol, authFailure: () => undefined }, reconnect: { minDelay: 10 } })
+    const logins: boolean[] = []
+    client.onLoggedIn(({ recovered }) => logins.push(recovered))
+    client.connectionLoop()
+    await flush()
+    fake.last.open()
+    expect(fake.last.lastRequest('login').data).toEqual({ u: 'user:6', token: 't', since: null })
+    fake.last.reply('login', { epoch: 'e1', offset: 0, recovered: false })
+    await flush()
+    fake.last.receive({ type: 'app', event: 'n', epoch: 'e1', offset: 1 })
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await flush()
+    fake.last.open()
+    expect(fake.sockets).toHaveLength(2)
+    expect(fake.last.lastRequest('login').data.since).toEqual({ epoch: 'e1', offset: 1 })
+    expect(logins).toEqual([false])
   })
 })
 
@@ -165,6 +187,24 @@ describe('subscriptions', () => {
     await vi.advanceTimersByTimeAsync(10)
     await login(fake)
     expect(fake.last.lastRequest('subscribe')).toBeUndefined()
+  })
+
+  // Guards unsubscribe(): it forgets the channel's position. Kept, a later subscribe would present
+  // it and claim a recovery of publications nobody handled in between (issue 16).
+  it('subscribing again after unsubscribe presents no position: the channel starts afresh', async () => {
+    const { fake, client } = setup()
+    client.connectionLoop()
+    await login(fake)
+    const first = client.subscribe('room')
+    fake.last.reply('subscribe', { channel: 'room', epoch: 'R', offset: 3, recovered: false })
+    await first.ready()
+    push(fake.last, 'four', 4, { channel: 'room', epoch: 'R' })
+    first.unsubscribe()
+    const again = client.subscribe('room')
+    expect(again).not.toBe(first)
+    expect(fake.last.lastRequest('subscribe').data).toEqual({ channel: 'room', since: null })
+    fake.last.reply('subscribe', { channel: 'room', epoch: 'R', offset: 9, recovered: false })
+    await expect(again.ready()).resolves.toEqual({ recovered: false })
   })
 
   it('a handler that throws breaks neither the client nor the other handlers', async () => {

@@ -1,4 +1,6 @@
-import { describe, expectTypeOf, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import { WebSocket as WsWebSocket } from 'ws'
 import {
   createSocket,
@@ -26,8 +28,8 @@ interface Requests {
 // Never constructed: nothing connects in these tests.
 const WebSocketClass = WsWebSocket
 
-// These are compile-time checks: `npm run typecheck` fails when they break; at run time they only
-// make sure the calls type-check as written.
+// These are compile-time checks: the last test compiles this file, so `npm test` fails when one
+// breaks (as `npm run typecheck` does); at run time they only make sure the calls run as written.
 describe('typed event maps', () => {
   it('types push handlers, request data and reply bodies', () => {
     const socket = createSocket<Pushes, Requests>({ url: 'ws://x', runtime: web(WebSocketClass) })
@@ -86,4 +88,27 @@ describe('typed event maps', () => {
     expectTypeOf<typeof globalThis.WebSocket>().toExtend<WebSocketConstructor>()
     expectTypeOf(createTestRuntime).toBeCallableWith({ WebSocket: WsWebSocket })
   })
+})
+
+// The TypeScript compiler, in process, on this file and what it imports, with the tests' own
+// tsconfig: vitest 4's typecheck mode would spawn tsc on the whole project and read its printed
+// output, and changes how the files it matches run.
+describe('this file', () => {
+  it('compiles: every expectTypeOf holds and every @ts-expect-error still expects one', () => {
+    const config = ts.getParsedCommandLineOfConfigFile(fileURLToPath(new URL('../tsconfig.json', import.meta.url)), {}, {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'))
+      },
+    })
+    if (!config) throw new Error('test/tsconfig.json cannot be read')
+    const program = ts.createProgram([fileURLToPath(import.meta.url)], config.options)
+    const errors = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+      const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')
+      if (!diagnostic.file || diagnostic.start === undefined) return message
+      const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
+      return `${diagnostic.file.fileName}:${line + 1}: ${message}`
+    })
+    expect(errors).toEqual([])
+  }, 120_000)
 })

@@ -1,0 +1,11 @@
+import type { Position } from './protocol'
+
+/**
+ * The login payload as sent over a protocol that carries positions: the user's payload with `since`,
+ * the last position handled of the user's own pushes (`null`: none yet), so the server replays what
+ * was missed in between. Payloads that are not objects go out as they are.
+ * @internal
+ */
+export function withSince(payload: unknown, since: Position | null): unknown {
+  return payload && typeof payload === 'object' ? Object.assign({}, payload, { since }) : payload
+}

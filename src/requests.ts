@@ -1,0 +1,97 @@
+import { nanoid } from 'nanoid/non-secure'
+import { OfflineError, ServerError } from './errors'
+import type { ResolvedOptions } from './options'
+import { createPool, type Pending } from './pool'
+import type { Incoming, OutgoingFrame } from './protocol'
+import type { Status } from './types'
+
+/** What requests need from the connection. @internal */
+export interface RequestLink {
+  readonly status: Status
+  /** Why the loop stopped by itself, while it stays stopped. */
+  readonly stopped: Error | undefined
+  write(frame: OutgoingFrame): boolean
+}
+
+// One executor for every request's promise, which hands its settle functions over here: an executor
+// closure per request was about 125 bytes of garbage per request on the hot path.
+const captured = {} as Pick<Pending, 'resolve' | 'reject'>
+function captureSettlers(resolve: Pending['resolve'], reject: Pending['reject']) {
+  captured.resolve = resolve
+  captured.reject = reject
+}
+
+/**
+ * Requests and one-way messages from the call until they settle: made (and queued while offline),
+ * written, answered, failed when their socket ends. The pool (pool.ts) keeps them and times them out.
+ * @internal
+ */
+export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queueMax' | 'log'>, link: RequestLink) {
+  const { protocol, queueMax, log } = options
+  const pool = createPool()
+  // Request ids, 12 characters: 6 random ones (per client) and a counter, 6 digits in base 36 for the
+  // first 2 billion requests (7 after that). Never reused by a client (a late reply can never settle a
+  // newer request), and cheap: a random id per request cost 12 `Math.random()` numbers and 12
+  // strings, most of 490 bytes of garbage per request.
+  const idPrefix = nanoid(6)
+  /** `100000` in base 36. */
+  let idCounter = 60466176
+
+  function write(request: Pending) {
+    const { frame } = request
+    request.sent = true
+    // Nothing reads the frame once written: dropped here, it dies young instead of being copied by
+    // every GC while the reply is awaited.
+    request.frame = undefined
+    if (link.write(frame!) && !request.expectsReply && pool.take(request.id)) request.resolve(undefined)
+  }
+
+  return {
+    /**
+     * Makes a request (or with `expectsReply` false a one-way message) and writes it now when online,
+     * or with `direct` (login and heartbeat, which skip the queue) on the socket open now.
+     */
+    make(event: string, data: unknown, timeout: number, expectsReply: boolean, direct: boolean): Promise<unknown> {
+      // Whatever throws here (closed, a bad timeout, the queue full, data JSON cannot hold: a cycle, a
+      // BigInt) rejects the returned promise, never the caller.
+      try {
+        if (link.status === 'closed') throw new OfflineError('called after close()')
+        // Stopped by itself: nothing will send it until connectionLoop() or reconnect().
+        if (link.stopped && !direct) throw link.stopped
+        if (!(timeout > 0)) throw new RangeError('timeout must be > 0')
+        const online = direct || link.status === 'online'
+        if (!online && pool.list().filter((request) => !request.sent).length >= queueMax) {
+          throw new OfflineError(queueMax ? 'queue full' : 'offline')
+        }
+        const id = idPrefix + (idCounter++).toString(36)
+        const frame = expectsReply ? protocol.encodeRequest(id, event, data) : protocol.encodeSend(event, data)
+        const promise = new Promise(captureSettlers)
+        const request: Pending = { id, event, frame, expectsReply, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
+        pool.add(request)
+        if (online) write(request)
+        return promise
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    },
+    /** A reply: settles its request, once. */
+    settle(reply: Extract<Incoming, { kind: 'reply' }>) {
+      const request = pool.take(String(reply.id))
+      if (!request) return log('ignored', reply)
+      if (reply.ok) request.resolve(reply.body)
+      else request.reject(new ServerError(request.event, reply.code, reply.body))
+    },
+    /** Online: writes what waited in the queue, oldest first, while the connection stays online. */
+    flush() {
+      for (const request of pool.list()) {
+        if (link.status === 'online' && !request.sent) write(request)
+      }
+    },
+    /** A socket ended: what it carried fails with `error`; with `stopped`, the queue with `stopped`. */
+    fail(error: Error, stopped?: Error) {
+      for (const request of pool.list()) {
+        if ((stopped || request.sent) && pool.take(request.id)) request.reject(request.sent ? error : stopped!)
+      }
+    },
+  }
+}
