@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { wholeFileCode } from '../support/docs'
 import { pack, ROOT, type Packed } from '../support/pack'
 
 const HERE = __dirname
@@ -181,7 +182,7 @@ function docFiles(kind: string, language: 'ts' | 'js'): Record<string, string> {
     if (block.language !== language) return
     // A part of an example file uses the names of the rest of it: it runs with its example, and
     // test/examples/guides.test.ts checks that it is in that file.
-    if (block.file && readFileSync(join(ROOT, block.file), 'utf8') !== block.code) return
+    if (block.file && wholeFileCode(block.file) !== block.code) return
     const blockKind = block.doc === 'README.md' ? README_SECTIONS[block.section] : 'node'
     if (blockKind !== kind) return
     const ownNames = new Set([...block.code.matchAll(/\b(?:import|interface|type|const|let|function|class)\s+(?:\{[^}]*\}|\w+)/g)].flatMap((match) => match[0].match(/\w+/g) || []))

@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
-
-const ROOT = join(__dirname, '../..')
+import { ROOT, readDoc, wholeFileCode } from '../support/docs'
 
 // A README snippet is copied as it stands. Two did not work so: the WeChat app.js required
 // ./config, which the README never showed, and a uni-app chat page sent this.chatId, which nothing
@@ -15,17 +14,15 @@ interface Block {
 }
 
 function readmeBlocks(): Block[] {
-  const text = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const text = readDoc('README.md')
   return [...text.matchAll(/(?:<!-- file: (\S+) -->\n)?^```(?:js|ts)\n([\s\S]*?)^```$/gm)].map((match) => ({ file: match[1], code: match[2] }))
 }
 
 /** What README must show of `file`: all of it, or the whole <script> of a single-file component. */
 function shown(file: string) {
-  const source = readFileSync(join(ROOT, file), 'utf8')
-  if (!file.endsWith('.vue')) return source
-  const script = source.match(/<script>\n([\s\S]*?)<\/script>/)
-  expect(script, `${file} has a <script>`).not.toBeNull()
-  return script![1]
+  const code = wholeFileCode(file)
+  expect(code, `${file} has a <script>`).toBeDefined()
+  return code
 }
 
 const relativeModules = (code: string) => [...code.matchAll(/(?:require\(|from |import\()\s*['"](\.\.?\/[^'"]+)['"]/g)].map((match) => match[1])

@@ -20,3 +20,12 @@ export function userDocs(): string[] {
 }
 
 export const readDoc = (doc: string) => readFileSync(join(ROOT, doc), 'utf8')
+
+/**
+ * What a doc block showing all of `file` holds: the file, or the <script> of a single-file
+ * component (`.vue`); `undefined` for a `.vue` file without one.
+ */
+export function wholeFileCode(file: string): string | undefined {
+  const source = readFileSync(join(ROOT, file), 'utf8')
+  return file.endsWith('.vue') ? source.match(/<script>\n([\s\S]*?)<\/script>/)?.[1] : source
+}
