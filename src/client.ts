@@ -7,7 +7,7 @@ import { withSince } from './login'
 import { resolveOptions, type SocketOptions } from './options'
 import { createRequests } from './requests'
 import { createSubscriptions } from './subscriptions'
-import type { MpSocket, PushMap, RequestMap, RequestOptions, Subscription, Untyped } from './types'
+import type { MpSocket, PushMap, RequestMap, RequestOptions, SendOptions, Subscription, Untyped } from './types'
 
 // eventemitter3 is CommonJS: `require` bundles it without esbuild's ES-module interop helpers,
 // about 170 bytes of the wx entry's budget. Bundling turns this into a plain function call.
@@ -55,7 +55,9 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     online(reply) {
       const recovery = subscriptions.loggedIn(reply)
       if (recovery) statusChanges.emit('login', recovery)
-      requests.flush()
+      // A server that runs each request once within a window says so (see requests.ts).
+      const dedupe = reply && (reply as { dedupe?: unknown }).dedupe
+      requests.flush(typeof dedupe === 'number' ? dedupe : 0)
       statusChanges.emit('ready')
     },
     dropped(error, stopped) {
@@ -95,10 +97,10 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       watch()
       connection.reconnect()
     },
-    request: (event: string, data?: unknown, requestOptions?: RequestOptions) =>
-      requests.make(event, data, requestOptions && requestOptions.timeout !== undefined ? requestOptions.timeout : requestTimeout, true, false) as Promise<never>,
-    send(event: string, data?: unknown) {
-      const sent = requests.make(event, data, requestTimeout, false, false) as Promise<void>
+    request: (event: string, data?: unknown, { timeout = requestTimeout, retry }: RequestOptions = {}) =>
+      requests.make(event, data, timeout, true, false, retry !== false) as Promise<never>,
+    send(event: string, data?: unknown, { retry }: SendOptions = {}) {
+      const sent = requests.make(event, data, requestTimeout, false, false, retry !== false) as Promise<void>
       // Marks the promise handled: a caller that ignores it never sees an unhandled rejection,
       // one that awaits it still gets the error.
       sent.then(undefined, (error) => log('dropped', event, String(error)))

@@ -1,14 +1,25 @@
-import { TimeoutError } from './errors'
+import { TimeoutError, type ClosedError } from './errors'
 import type { OutgoingFrame } from './protocol'
 
 /** A request from the moment it is made until it settles. @internal */
 export interface Pending {
   readonly id: string
   readonly event: string
-  /** The encoded frame while it waits to be written; `undefined` once written. */
+  /**
+   * The encoded frame while it may be written: `undefined` once written (unless it may be written
+   * again), and for a one-way message until it is written (see `data`).
+   */
   frame: OutgoingFrame | undefined
-  /** `false` for one-way messages: done as soon as they are written. */
+  /** A one-way message's data, encoded when written: to a deduplicating server, as a request. */
+  data?: unknown
+  /** `false` for one-way messages: done once written, or once acknowledged by a deduplicating server. */
   readonly expectsReply: boolean
+  /** May be written again, with the same id, after its socket died (`retry`, and the server deduplicates). */
+  readonly retry: boolean
+  /** When it was first written (0: not yet): a resend stays within the server's window from then. */
+  written: number
+  /** Why its socket ended, while it waits to be written again on the next connection. */
+  dropped?: ClosedError
   /** Its limit in ms, and the `Date.now()` past which it times out. */
   readonly timeout: number
   deadline: number

@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid/non-secure'
-import { OfflineError, ServerError } from './errors'
+import { OfflineError, ServerError, type ClosedError } from './errors'
 import type { ResolvedOptions } from './options'
 import { createPool, type Pending } from './pool'
 import type { Incoming, OutgoingFrame } from './protocol'
@@ -37,13 +37,27 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
   /** `100000` in base 36. */
   let idCounter = 60466176
 
+  /**
+   * The window in ms in which the server of the current connection runs a request once however
+   * often it arrives (its login reply's `dedupe`); 0: it does not, and nothing is ever resent.
+   */
+  let dedupe = 0
+
+  /** Resending `request` now cannot run it twice: the server still remembers its first write. */
+  const resendable = (request: Pending) => request.retry && dedupe > 0 && Date.now() - request.written < dedupe
+
   function write(request: Pending) {
-    const { frame } = request
+    // A deduplicating server acknowledges one-way messages too: they go out as requests.
+    const acknowledged = request.expectsReply || dedupe > 0
+    const { id, event, data } = request
+    const frame = request.frame || (acknowledged ? protocol.encodeRequest(id, event, data) : protocol.encodeSend(event, data))
     request.sent = true
-    // Nothing reads the frame once written: dropped here, it dies young instead of being copied by
-    // every GC while the reply is awaited.
-    request.frame = undefined
-    if (link.write(frame!) && !request.expectsReply && pool.take(request.id)) request.resolve(undefined)
+    request.written = request.written || Date.now()
+    // Nothing reads the frame once written unless it may be written again: dropped here, it dies
+    // young instead of being copied by every GC while the reply is awaited.
+    request.frame = request.retry && dedupe > 0 ? frame : undefined
+    request.data = undefined
+    if (link.write(frame) && !acknowledged && pool.take(id)) request.resolve(undefined)
   }
 
   return {
@@ -51,7 +65,7 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
      * Makes a request (or with `expectsReply` false a one-way message) and writes it now when online,
      * or with `direct` (login and heartbeat, which skip the queue) on the socket open now.
      */
-    make(event: string, data: unknown, timeout: number, expectsReply: boolean, direct: boolean): Promise<unknown> {
+    make(event: string, data: unknown, timeout: number, expectsReply: boolean, direct: boolean, retry = !direct): Promise<unknown> {
       // Whatever throws here (closed, a bad timeout, the queue full, data JSON cannot hold: a cycle, a
       // BigInt) rejects the returned promise, never the caller.
       try {
@@ -64,9 +78,10 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
           throw new OfflineError(queueMax ? 'queue full' : 'offline')
         }
         const id = idPrefix + (idCounter++).toString(36)
-        const frame = expectsReply ? protocol.encodeRequest(id, event, data) : protocol.encodeSend(event, data)
+        // A one-way message is encoded when written, once it is known whether the server acknowledges it.
+        const frame = expectsReply ? protocol.encodeRequest(id, event, data) : undefined
         const promise = new Promise(captureSettlers)
-        const request: Pending = { id, event, frame, expectsReply, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
+        const request: Pending = { id, event, frame, data, expectsReply, retry, written: 0, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
         pool.add(request)
         if (online) write(request)
         return promise
@@ -74,23 +89,41 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
         return Promise.reject(error)
       }
     },
-    /** A reply: settles its request, once. */
+    /** A reply: settles its request, once (an acknowledged one-way message, whatever the reply). */
     settle(reply: Extract<Incoming, { kind: 'reply' }>) {
       const request = pool.take(String(reply.id))
       if (!request) return log('ignored', reply)
-      if (reply.ok) request.resolve(reply.body)
+      if (reply.ok || !request.expectsReply) request.resolve(request.expectsReply ? reply.body : undefined)
       else request.reject(new ServerError(request.event, reply.code, reply.body))
     },
-    /** Online: writes what waited in the queue, oldest first, while the connection stays online. */
-    flush() {
+    /**
+     * Logged in (`window`: the login reply's `dedupe`, 0 for none): writes what waited, oldest first
+     * (requests to be resent before the rest), while the connection stays online.
+     */
+    flush(window: number) {
+      dedupe = window
       for (const request of pool.list()) {
-        if (link.status === 'online' && !request.sent) write(request)
+        if (link.status !== 'online' || request.sent) continue
+        try {
+          if (!request.dropped || resendable(request)) write(request)
+          else if (pool.take(request.id)) request.reject(request.dropped)
+        } catch (error) {
+          // A one-way message whose data the protocol cannot encode fails alone.
+          if (pool.take(request.id)) request.reject(error as Error)
+        }
       }
     },
-    /** A socket ended: what it carried fails with `error`; with `stopped`, the queue with `stopped`. */
-    fail(error: Error, stopped?: Error) {
+    /**
+     * A socket ended: what it carried fails with `error`, unless it may be resent on the next
+     * connection; with `stopped`, what waits fails too (with `stopped`, or the end of its socket).
+     */
+    fail(error: ClosedError, stopped?: Error) {
       for (const request of pool.list()) {
-        if ((stopped || request.sent) && pool.take(request.id)) request.reject(request.sent ? error : stopped!)
+        if (request.sent && resendable(request)) {
+          request.sent = false
+          request.dropped = error
+        } else if (request.sent && pool.take(request.id)) request.reject(error)
+        if (stopped && !request.sent && pool.take(request.id)) request.reject(request.dropped || stopped)
       }
     },
   }

@@ -52,7 +52,9 @@ type DataRequired<R, E> = E extends keyof R
       : false
   : false
 /** The arguments of `send(event, ...)`: `data` is required when the map says so. */
-export type SendArgs<R, E> = DataRequired<R, E> extends true ? [data: DataOf<R, E>] : [data?: DataOf<R, E>]
+export type SendArgs<R, E> = DataRequired<R, E> extends true
+  ? [data: DataOf<R, E>, options?: SendOptions]
+  : [data?: DataOf<R, E>, options?: SendOptions]
 /** The arguments of `request(event, ...)`: `data` (required when the map says so), then options. */
 export type RequestArgs<R, E> = DataRequired<R, E> extends true
   ? [data: DataOf<R, E>, options?: RequestOptions]
@@ -71,6 +73,19 @@ export interface RequestOptions {
    * the reply or the connection's end. Anything else rejects the request with a `RangeError`.
    */
   timeout?: number
+  /**
+   * Against a server that runs each request once within a window (its login reply says `dedupe`,
+   * as the reference server's does), a request written on a socket that then died is written
+   * again, with the same id, on the next connection, until its timeout: it runs once and settles
+   * with the first reply. `false` fails it with `ClosedError` instead, as with any other server.
+   * @default true
+   */
+  retry?: boolean
+}
+
+export interface SendOptions {
+  /** As for requests: `false` never writes it again after a drop. @default true */
+  retry?: boolean
 }
 
 export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Untyped> {

@@ -21,6 +21,7 @@ export type {
   RequestMap,
   RequestOptions,
   SendArgs,
+  SendOptions,
   Status,
   StatusListener,
   Untyped,

@@ -143,4 +143,21 @@ describe('back-pressure', () => {
     expect(fast.closed).toBeUndefined()
     expect(CloseCode.slowConsumer).toBe(4503)
   })
+
+  it('closes a slow consumer with 4503, the code its client sees, so that the client reconnects and recovers', async () => {
+    let cut = false
+    const { server, url } = await start({ maxBuffered: 16 * 1024, log: (...args) => (cut ||= String(args[0]).startsWith('slow consumer cut off')) })
+    const phone = await loggedIn(url, 'user:slow')
+    const chunk = 'x'.repeat(64 * 1024)
+    // No macrotask runs between these pushes, so the phone (in this process) reads nothing
+    // meanwhile: the kernel's buffers fill, then maxBuffered. Then it reads everything, the close
+    // frame last, well within the grace the server gives it.
+    let pushed = 0
+    while (!cut && pushed < 500) {
+      await server.push({ event: 'bulk', msg: chunk, to: 'user:slow' })
+      pushed++
+    }
+    expect(cut).toBe(true)
+    expect(await phone.waitClose()).toEqual({ code: 4503, reason: 'slow consumer' })
+  })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CloseCode, signToken } from '../../examples/server/src/index'
+import { CloseCode, createServer, signToken } from '../../examples/server/src/index'
 import { SECRET, referenceHarness } from '../support/reference'
 
 const { start, connect, loggedIn, cleanups } = referenceHarness()
@@ -161,5 +161,14 @@ describe('liveness', () => {
     const client = await loggedIn(url, 'user:1')
     await server.close()
     expect(await client.waitClose()).toEqual({ code: CloseCode.shutdown, reason: 'server shutting down' })
+  })
+})
+
+describe('the engine', () => {
+  it('with Redis, exists once listen() connected it: an earlier push rejects instead of going nowhere', async () => {
+    const server = createServer({ secret: SECRET, redisUrl: 'redis://127.0.0.1:1' })
+    await expect(server.push({ event: 'e', to: 'user:1' })).rejects.toThrow('call it first')
+    expect(server.nodeId).toMatch(/^[0-9a-f-]{36}$/)
+    await server.close()
   })
 })

@@ -23,6 +23,8 @@ export async function rawClient(url: string) {
     socket.once('open', () => resolve())
     socket.once('error', reject)
   })
+  // Request ids unique per user across sockets, as the protocol asks: the server deduplicates by them.
+  const prefix = `r${Math.random().toString(36).slice(2, 8)}-`
   let counter = 0
   const client = {
     socket,
@@ -57,7 +59,7 @@ export async function rawClient(url: string) {
     },
     /** Sends a request and resolves with the reply's data `{error, body}`. */
     async request(event: unknown, data?: unknown) {
-      const uuid = `r${++counter}`
+      const uuid = `${prefix}${++counter}`
       client.send({ event, data, uuid })
       const reply = await client.waitFor((message) => message.type === 'respon' && message.event === uuid)
       return reply.data as { error: number; body: any }

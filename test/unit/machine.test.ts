@@ -23,7 +23,7 @@ function setup(overrides: Partial<SocketOptions> = {}) {
   const connection = createConnection(resolved, fake.adapter, {
     request: (event, data, timeout) => requests.make(event, data, timeout, true, true),
     message: (message) => message.kind === 'reply' && requests.settle(message),
-    online: () => requests.flush(),
+    online: () => requests.flush(0),
     dropped: (error, stopped) => requests.fail(error, stopped),
     status: () => {},
     entered: (state) => entered.push(state),

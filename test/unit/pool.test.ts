@@ -8,6 +8,8 @@ function pending(id: string, timeout = 1000) {
     event: 'e',
     frame: '',
     expectsReply: true,
+    retry: false,
+    written: 0,
     timeout,
     deadline: 0,
     sent: false,

@@ -102,7 +102,9 @@ describe('this file', () => {
       },
     })
     if (!config) throw new Error('test/tsconfig.json cannot be read')
-    const program = ts.createProgram([fileURLToPath(import.meta.url)], config.options)
+    // The ambient declarations the sources rely on (src/globals.d.ts: `__DEV__`...) come along.
+    const ambient = config.fileNames.filter((file) => file.endsWith('.d.ts'))
+    const program = ts.createProgram([fileURLToPath(import.meta.url), ...ambient], config.options)
     const errors = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
       const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')
       if (!diagnostic.file || diagnostic.start === undefined) return message

@@ -1,3 +1,4 @@
+import type { DedupeStore } from './dedupe'
 import type { Publication, Recovery, Position } from './streams'
 
 /**
@@ -21,6 +22,8 @@ export interface Engine {
   setPresence(user: string, count: number): Promise<void>
   /** Sockets of `user` online across all nodes, or undefined when only this node knows (memory). */
   online(user: string): Promise<number | undefined>
+  /** Where requests are deduplicated across nodes; none on one node, where memory is enough. */
+  readonly dedupe?: DedupeStore
   close(): Promise<void>
 }
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { parsePush, type PushInput } from './push'
 import { deeperThan } from './frames'
 import type { ResolvedOptions } from './options'
@@ -43,6 +43,30 @@ export function createRoutes(context: RouteContext) {
     if (options.routes && (await options.routes(request, response))) return
     json(response, 404, { error: 'not found' })
   }
+}
+
+/**
+ * The node:http server of the routes: a route that throws answers 500. Idle keep-alive
+ * connections, connections that never send a request, and slow headers or bodies are all closed
+ * within `httpTimeout` (ws turns the timeout off on sockets it upgrades).
+ */
+export function createHttp(options: ResolvedOptions, route: ReturnType<typeof createRoutes>) {
+  const { httpTimeout, log } = options
+  const http = createServer(
+    // Node checks the header and request deadlines only this often (30 s by default).
+    { connectionsCheckingInterval: Math.max(50, Math.min(1000, httpTimeout / 4)) },
+    (request, response) => {
+      route(request, response).catch((error) => {
+        log('http error:', error.message)
+        if (!response.headersSent && !response.destroyed) json(response, 500, { error: 'internal error' })
+      })
+    },
+  )
+  http.headersTimeout = httpTimeout
+  http.requestTimeout = httpTimeout
+  http.keepAliveTimeout = Math.min(5000, httpTimeout)
+  http.setTimeout(httpTimeout)
+  return http
 }
 
 export function json(response: ServerResponse, status: number, body: unknown) {

@@ -48,6 +48,17 @@ export interface ServerOptions {
   authorize?: Authorize
   /** Channels one socket may follow at once. @default 128 */
   maxSubscriptions?: number
+  /**
+   * Requests (with a string `uuid` of at most 64 characters) are run once per user and id: a
+   * duplicate within this many ms of the reply gets the same reply without running the handler
+   * again; the login reply tells clients the window (`dedupe`), so that they may resend after a
+   * drop. 0 turns it off. @default 60000
+   */
+  dedupe?: number
+  /** Requests remembered for `dedupe` at most, over all users (the oldest is forgotten first). @default 100000 */
+  dedupeEntries?: number
+  /** Requests remembered for `dedupe` at most per user. @default 1000 */
+  dedupePerUser?: number
   /** Stream history per user and per channel: entries kept and seconds kept. @default { size: 100, ttl: 300 } */
   history?: Partial<HistoryOptions>
   /** With a Redis URL, pushes, history and presence go through Redis so that several nodes act as one. */
@@ -92,6 +103,9 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     log: () => {},
     authorize: () => false,
     maxSubscriptions: 128,
+    dedupe: 60_000,
+    dedupeEntries: 100_000,
+    dedupePerUser: 1000,
     redisPrefix: 'mp-socket',
     presenceTtl: 90,
     channel: 'mp-socket:push',

@@ -1,4 +1,7 @@
+import type { Channels } from './channels'
+import type { Engine } from './engine'
 import { toJson } from './frames'
+import type { Sessions } from './sessions'
 import { channelStream, userStream } from './streams'
 
 /**
@@ -69,4 +72,32 @@ export function targetsOf(message: PushMessage): { streams: string[]; everyone: 
 /** The stored and delivered form of a push, `{"event":…,"msg":…}`, serialized once. */
 export function publicationData(message: PushMessage): string {
   return toJson({ event: message.event, msg: message.msg }, 'the push')
+}
+
+/** What `push` reaches: the engine (every node), and this node's sessions and channels for the count. */
+export interface PushTargets {
+  engine(): Engine
+  sessions: Sessions
+  channels: Channels
+}
+
+/**
+ * The server's `push`: `{type:'app', event, msg}` to users (`to`; `*`: everyone logged in, without
+ * history) and/or a channel; each user and the channel get it at their stream's next position.
+ * Resolves with how many sockets get it: across nodes for users (from presence), on this node for
+ * a channel or a broadcast through Redis.
+ */
+export function createPush({ engine, sessions, channels }: PushTargets) {
+  return async function push(input: PushInput): Promise<number> {
+    const message = parsePush(input)
+    if (!message) throw new TypeError('push needs an event and a recipient (to) or a channel')
+    const data = publicationData(message) // a SerializationError here, before anything is sent anywhere
+    const { streams, everyone } = targetsOf(message)
+    if (everyone) await engine().broadcast(data)
+    await Promise.all(streams.map((stream) => engine().publish(stream, data)))
+    let count = message.channel ? channels.countOf(message.channel) : 0
+    if (everyone) return count + sessions.boundCount
+    for (const user of new Set(message.to)) count += (await engine().online(user)) ?? sessions.countOf(user)
+    return count
+  }
 }

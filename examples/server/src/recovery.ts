@@ -20,10 +20,9 @@ export interface Attached {
 export async function attach(engine: Engine, session: Session, stream: string, since: Position | undefined, log: (...args: unknown[]) => void): Promise<Attached & { flush(): void }> {
   session.recovering.set(stream, [])
   let attached: Attached = { recovered: false }
-  let top: Position | undefined
   try {
     const recovery = await engine.recover(stream, since)
-    top = recovery.position
+    const top = recovery.position
     attached = { epoch: top.epoch, offset: top.offset, recovered: recovery.recovered }
     for (const publication of recovery.publications) await session.sendPaced(frameOf(publication, true))
     // Live publications up to the reply's position are covered, whenever pub/sub brings them.
@@ -31,11 +30,11 @@ export async function attach(engine: Engine, session: Session, stream: string, s
   } catch (error) {
     log('history of', stream, 'unavailable:', (error as Error).message)
   }
-  return flushLater(session, stream, top, attached)
+  return flushLater(session, stream, attached)
 }
 
 /** The held live publications go out right after the reply that carries the position. */
-function flushLater(session: Session, stream: string, top: Position | undefined, attached: Attached): Attached & { flush(): void } {
+function flushLater(session: Session, stream: string, attached: Attached): Attached & { flush(): void } {
   return {
     ...attached,
     flush() {

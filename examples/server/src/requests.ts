@@ -1,76 +1,38 @@
 import type { RawData } from 'ws'
-import type { Authenticate } from './auth'
 import { isChannelName, type Authorize, type Channels } from './channels'
 import { CloseCode, ReplyCode, ReplyError } from './codes'
+import { MAX_REQUEST_ID, type Dedupe } from './dedupe'
 import type { Engine } from './engine'
 import { parseFrame } from './frames'
 import type { Handler } from './handlers'
+import type { Login } from './login'
 import type { ResolvedOptions } from './options'
 import type { PushInput } from './push'
 import { attach } from './recovery'
-import type { Session } from './session'
-import type { Sessions } from './sessions'
-import { channelStream, readPosition, userStream, type Position } from './streams'
+import { replyData, type Session } from './session'
+import { channelStream, readSince } from './streams'
 
 export interface RequestContext {
   options: ResolvedOptions
   handlers: Map<string, Handler>
-  sessions: Sessions
-  authenticate: Authenticate
+  login: Login
   authorize: Authorize
   channels: Channels
   engine(): Engine
   push(message: PushInput): Promise<number>
+  /** Runs each request once per (user, id) within its window; undefined when `dedupe` is 0. */
+  dedupe?: Dedupe
 }
-
-/**
- * `since` of a login or subscribe: absent (a client that does not track positions), `null` (it
- * does, and has none yet) or a position; anything else is a bad request.
- */
-function readSince(data: Record<string, unknown>): { given: boolean; since?: Position; bad?: boolean } {
-  if (!('since' in data) || data.since === undefined) return { given: false }
-  if (data.since === null) return { given: true }
-  const since = readPosition(data.since)
-  return since ? { given: true, since } : { given: true, bad: true }
-}
-
-/** Protocol versions this server speaks; a login asking for another is closed with 4426. */
-export const PROTOCOL_VERSIONS = [1]
 
 /**
  * Reads every frame a client sends and answers it: the built-in events (login, ping, the answer to
- * our ping), then the application's handlers. Synchronous on the hot path: only a handler that
- * returns a promise is awaited.
+ * our ping), then the application's handlers, each request once per user and id when `dedupe` is
+ * on. Without dedupe, synchronous on the hot path: only a handler that returns a promise is awaited.
  */
 export function createReceiver(context: RequestContext) {
-  const { options, handlers, sessions, channels } = context
+  const { options, handlers, channels, dedupe } = context
   const { log } = options
   const asObject = (data: unknown) => (data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {})
-
-  async function login(session: Session, data: unknown, uuid: unknown) {
-    const fields = asObject(data)
-    const { u, token, protocol } = fields
-    if (protocol !== undefined && !PROTOCOL_VERSIONS.includes(protocol as number)) {
-      return session.close(CloseCode.protocolVersion, `protocol ${String(protocol)} not supported`)
-    }
-    if (typeof u !== 'string' || !u || typeof token !== 'string') {
-      return session.reply(uuid, ReplyCode.badRequest, 'login needs {u, token} strings')
-    }
-    const { given, since, bad } = readSince(fields)
-    if (bad) return session.reply(uuid, ReplyCode.badRequest, 'since must be null or {epoch, offset}')
-    const check = await context.authenticate(u, token)
-    if (check === 'expired') return session.reply(uuid, ReplyCode.tokenExpired, 'token expired')
-    if (check !== 'ok') return session.reply(uuid, ReplyCode.unauthorized, 'invalid token')
-    if (!sessions.has(session)) return // closed while the token was checked
-    clearTimeout(session.loginTimer)
-    sessions.bind(session, u)
-    log('login', u, session.id)
-    if (!given) return session.reply(uuid, ReplyCode.ok, 'logged in')
-    session.positioned = true
-    const attached = await attach(context.engine(), session, userStream(u), since, log)
-    session.reply(uuid, ReplyCode.ok, { epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered })
-    attached.flush()
-  }
 
   async function subscribe(session: Session, user: string, data: unknown, uuid: unknown) {
     const fields = asObject(data)
@@ -88,7 +50,7 @@ export function createReceiver(context: RequestContext) {
       log('authorize threw:', error)
     }
     if (!allowed) return session.reply(uuid, ReplyCode.forbidden, 'not allowed')
-    if (!sessions.has(session) || session.user !== user) return // closed or logged in as someone else meanwhile
+    if (session.phase === 'closing' || session.user !== user) return // closed or logged in as someone else meanwhile
     channels.add(session, channel)
     const attached = await attach(context.engine(), session, channelStream(channel), since, log)
     session.reply(uuid, ReplyCode.ok, { channel, epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered })
@@ -104,13 +66,16 @@ export function createReceiver(context: RequestContext) {
     session.reply(uuid, ReplyCode.ok, 'unsubscribed')
   }
 
+  /** The reply's error code and body for a handler that threw or rejected. */
+  function failure(event: string, error: unknown): [number, unknown] {
+    if (error instanceof ReplyError) return [error.code, error.body]
+    log(`handler of "${event}" threw:`, error)
+    return [ReplyCode.internal, 'internal error']
+  }
+
   function run(session: Session, user: string, handler: Handler, event: string, data: unknown, uuid: unknown) {
     const answer = (body: unknown) => session.reply(uuid, ReplyCode.ok, body === undefined ? null : body)
-    const fail = (error: unknown) => {
-      if (error instanceof ReplyError) return session.reply(uuid, error.code, error.body)
-      log(`handler of "${event}" threw:`, error)
-      session.reply(uuid, ReplyCode.internal, 'internal error')
-    }
+    const fail = (error: unknown) => session.reply(uuid, ...failure(event, error))
     let body: unknown
     try {
       body = handler(data, { user, socketId: session.id, push: context.push })
@@ -119,6 +84,16 @@ export function createReceiver(context: RequestContext) {
     }
     if (body && typeof (body as PromiseLike<unknown>).then === 'function') (body as PromiseLike<unknown>).then(answer, fail)
     else answer(body)
+  }
+
+  /** What `run` would answer, as the reply's `data` text, to be kept for duplicates. */
+  async function settle(session: Session, user: string, handler: Handler, event: string, data: unknown): Promise<string> {
+    try {
+      const body = await handler(data, { user, socketId: session.id, push: context.push })
+      return replyData(ReplyCode.ok, body === undefined ? null : body, log)
+    } catch (error) {
+      return replyData(...failure(event, error), log)
+    }
   }
 
   return function receive(session: Session, raw: RawData, isBinary: boolean) {
@@ -135,7 +110,7 @@ export function createReceiver(context: RequestContext) {
     const { event, data } = frame.message
     if (typeof event !== 'string') return session.reply(uuid, ReplyCode.badRequest, 'event must be a string')
     if (event === 'response') return // the answer to our ping: lastSeen is all it is for
-    if (event === 'login') return void login(session, data, uuid).catch((error) => log('login failed:', error))
+    if (event === 'login') return void context.login.fromFrame(session, asObject(data), uuid).catch((error) => log('login failed:', error))
     if (event === 'ping') {
       // A one-way ping (no uuid) is answered with a pong frame; a ping request with a reply.
       if (uuid === undefined) return void session.send('{"type":"pong"}')
@@ -148,6 +123,10 @@ export function createReceiver(context: RequestContext) {
     if (event === 'unsubscribe') return unsubscribe(session, data, uuid)
     const handler = handlers.get(event)
     if (!handler) return session.reply(uuid, ReplyCode.notFound, `unknown event ${event}`)
-    run(session, user, handler, event, data, uuid)
+    // Numeric ids are the millisecond timestamps of socket.js-style clients: two devices of a user
+    // can send the same one, so those requests run as they come, as before dedupe.
+    if (!dedupe || typeof uuid !== 'string') return run(session, user, handler, event, data, uuid)
+    if (uuid.length > MAX_REQUEST_ID) return session.reply(uuid, ReplyCode.badRequest, `a request id has at most ${MAX_REQUEST_ID} characters`)
+    void dedupe.once(user, uuid, () => settle(session, user, handler, event, data)).then((reply) => session.replyWith(uuid, reply))
   }
 }

@@ -1,21 +1,24 @@
-import { createServer as createHttpServer, type IncomingMessage } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { createAuthenticator, credentialsInUrl } from './auth'
 import { Channels } from './channels'
-import { CloseCode } from './codes'
+import { CloseCode, ReplyCode } from './codes'
+import { createDedupe } from './dedupe'
 import { createDelivery } from './delivery'
 import type { Engine } from './engine'
 import { memoryEngine } from './engine-memory'
 import { redisEngine } from './engine-redis'
 import { BUILT_IN_EVENTS, type Handler } from './handlers'
-import { createRoutes, json } from './http'
+import { createHttp, createRoutes } from './http'
 import { envelopeRule, toIngestRule } from './ingest'
 import { startLiveness } from './liveness'
-import { resolveOptions, type ServerOptions } from './options'
-import { parsePush, publicationData, targetsOf, type PushInput } from './push'
+import { createLogin } from './login'
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options'
+import { createPush } from './push'
 import { createReceiver } from './requests'
-import { Session } from './session'
+import { replyData, Session } from './session'
 import { Sessions } from './sessions'
 
 export { CloseCode, ReplyCode, ReplyError } from './codes'
@@ -29,95 +32,46 @@ export type { ServerOptions } from './options'
  */
 export function createServer(serverOptions: ServerOptions) {
   const options = resolveOptions(serverOptions)
-  const { host, port, log } = options
-  const authenticate = createAuthenticator(options)
+  const { host, port, log, redisUrl } = options
   const handlers = new Map<string, Handler>()
   const sessions = new Sessions((user, count) => {
-    engine.setPresence(user, count).catch((error) => log('presence update failed:', error.message))
+    currentEngine()
+      .setPresence(user, count)
+      .catch((error) => log('presence update failed:', error.message))
   })
   const channels = new Channels()
   const delivery = createDelivery(sessions, channels)
-  let engine: Engine = memoryEngine(delivery, options.history)
+  // With Redis, the engine exists once listen() has connected it; sockets arrive only after that.
+  const nodeId = redisUrl ? randomUUID() : 'local'
+  let engine: Engine | undefined = redisUrl ? undefined : memoryEngine(delivery, options.history)
+  function currentEngine() {
+    if (!engine) throw new Error('the Redis engine connects in listen(): call it first')
+    return engine
+  }
   let closing = false
 
-  /**
-   * Pushes `{type:'app', event, msg}` to users (`to`; `*`: everyone logged in, without history)
-   * and/or a channel; each user and the channel get it at their stream's next position. Resolves
-   * with how many sockets get it: across nodes for users (from presence), on this node for a
-   * channel or a broadcast through Redis.
-   */
-  async function push(input: PushInput): Promise<number> {
-    const message = parsePush(input)
-    if (!message) throw new TypeError('push needs an event and a recipient (to) or a channel')
-    const data = publicationData(message) // a SerializationError here, before anything is sent anywhere
-    const { streams, everyone } = targetsOf(message)
-    if (everyone) await engine.broadcast(data)
-    await Promise.all(streams.map((stream) => engine.publish(stream, data)))
-    let count = message.channel ? channels.countOf(message.channel) : 0
-    if (everyone) return count + sessions.boundCount
-    for (const user of new Set(message.to)) count += (await engine.online(user)) ?? sessions.countOf(user)
-    return count
-  }
-
-  const receive = createReceiver({
-    options,
-    handlers,
-    sessions,
-    channels,
-    authenticate,
-    authorize: options.authorize,
-    engine: () => engine,
-    push,
-  })
-  const route = createRoutes({
-    options,
-    push,
-    health: () => ({ ok: true, node: engine.nodeId, connections: sessions.size, users: sessions.userCount, channels: channels.size }),
-  })
-  const http = createHttpServer(
-    // Node checks the header and request deadlines only this often (30 s by default).
-    { connectionsCheckingInterval: Math.max(50, Math.min(1000, options.httpTimeout / 4)) },
-    (request, response) => {
-      route(request, response).catch((error) => {
-        log('http error:', error.message)
-        if (!response.headersSent && !response.destroyed) json(response, 500, { error: 'internal error' })
-      })
-    },
-  )
-  // Idle keep-alive connections, connections that never send a request, and slow headers or bodies
-  // are all closed within httpTimeout (ws turns the timeout off on sockets it upgrades).
-  http.headersTimeout = options.httpTimeout
-  http.requestTimeout = options.httpTimeout
-  http.keepAliveTimeout = Math.min(5000, options.httpTimeout)
-  http.setTimeout(options.httpTimeout)
+  const push = createPush({ engine: currentEngine, sessions, channels })
+  const login = createLogin({ authenticate: createAuthenticator(options), sessions, engine: currentEngine, dedupe: options.dedupe, log })
+  const dedupe = options.dedupe > 0 ? createDedupe(dedupeLimits(options), { store: () => currentEngine().dedupe, unavailable, log }) : undefined
+  const receive = createReceiver({ options, handlers, login, channels, authorize: options.authorize, engine: currentEngine, push, dedupe })
+  const health = () => ({ ok: true, node: nodeId, connections: sessions.size, users: sessions.userCount, channels: channels.size })
+  const http = createHttp(options, createRoutes({ options, push, health }))
   const wss = new WebSocketServer({ server: http, maxPayload: options.maxPayload })
   wss.on('connection', accept)
   const stopLiveness = startLiveness(sessions, options)
 
   function accept(socket: WebSocket, request: IncomingMessage) {
-    const session = new Session(socket, options)
+    const session = new Session(socket, options, ended)
     sessions.add(session)
-    session.loginTimer = setTimeout(() => session.close(CloseCode.loginTimeout, 'login timeout'), options.loginTimeout)
     socket.on('message', (raw, isBinary) => receive(session, raw, isBinary))
-    socket.on('close', () => {
-      session.dispose()
-      channels.removeAll(session)
-      sessions.remove(session)
-    })
     socket.on('error', (error) => log('socket error:', error.message))
     const credentials = credentialsInUrl(request.url)
-    if (credentials) void loginFromUrl(session, credentials.u, credentials.token)
+    if (credentials) void login.fromUrl(session, credentials.u, credentials.token)
   }
 
-  /** A token in the upgrade URL logs the socket in from the start; a bad one closes it with the decision. */
-  async function loginFromUrl(session: Session, u: string, token: string) {
-    const check = await authenticate(u, token)
-    if (!sessions.has(session)) return
-    if (check === 'expired') return session.close(CloseCode.tokenExpired, 'token expired')
-    if (check !== 'ok') return session.close(CloseCode.authRefused, 'invalid token')
-    clearTimeout(session.loginTimer)
-    sessions.bind(session, u)
-    log('login (url)', u, session.id)
+  function ended(session: Session) {
+    channels.removeAll(session)
+    sessions.remove(session)
   }
 
   return {
@@ -148,30 +102,20 @@ export function createServer(serverOptions: ServerOptions) {
       return (http.address() as AddressInfo | null)?.port ?? 0
     },
     get nodeId() {
-      return engine.nodeId
+      return nodeId
     },
     /** Connects Redis (if configured) and starts listening. */
     async listen() {
-      if (options.redisUrl) {
-        const old = engine
-        engine = await redisEngine(
-          {
-            url: options.redisUrl,
-            prefix: options.redisPrefix,
-            presenceTtl: options.presenceTtl,
-            history: options.history,
-            ingest: [envelopeRule(options.channel), ...options.ingest.map(toIngestRule)],
-            log,
-          },
-          delivery,
-        )
-        await old.close()
+      if (redisUrl) {
+        const ingest = [envelopeRule(options.channel), ...options.ingest.map(toIngestRule)]
+        const { redisPrefix: prefix, presenceTtl, history } = options
+        engine = await redisEngine({ url: redisUrl, nodeId, prefix, presenceTtl, history, ingest, log }, delivery)
       }
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject)
         http.listen(port, host, () => resolve())
       })
-      log(`listening on ${host}:${this.port}`, options.redisUrl ? 'with Redis' : 'in memory')
+      log(`listening on ${host}:${this.port}`, redisUrl ? 'with Redis' : 'in memory')
       return this
     },
     /** Closes every socket with 1001, stops accepting, and releases Redis. */
@@ -189,9 +133,18 @@ export function createServer(serverOptions: ServerOptions) {
         }, 1000).unref()
       })
       await new Promise<void>((resolve) => http.close(() => resolve()))
-      await engine.close()
+      await engine?.close()
     },
   }
 }
+
+const dedupeLimits = (options: ResolvedOptions) => ({
+  window: options.dedupe,
+  entries: Math.max(1, options.dedupeEntries),
+  perUser: Math.max(1, options.dedupePerUser),
+})
+
+/** The answer to a request that could not be checked for duplicates (Redis unreachable): it did not run. */
+const unavailable = replyData(ReplyCode.internal, 'request not run: duplicates cannot be checked', () => {})
 
 export type ReferenceServer = ReturnType<typeof createServer>

@@ -1,30 +1,47 @@
-import { randomInt, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import { CloseCode, ReplyCode } from './codes'
 import { toJson } from './frames'
-import { PING_SLICES } from './liveness'
 import type { Position, Publication } from './streams'
 
 export interface SessionSettings {
+  /** A socket not logged in by then is closed with 4401, in ms. */
+  loginTimeout: number
   /** Bytes a socket may have waiting to be sent before it is cut off as a slow consumer. */
   maxBuffered: number
   log: (...args: unknown[]) => void
 }
+
+/**
+ * Where a session is in its life: waiting for its login (URL or frame), logged in, or closing
+ * (the server decided to close it, or its socket closed). It only moves forward, except that a
+ * ready session may log in again as someone else and stay ready.
+ */
+export type SessionPhase = 'awaiting-login' | 'ready' | 'closing'
 
 /** A slow consumer gets this long to take its close frame before its TCP connection is destroyed. */
 const CLOSE_GRACE = 1000
 /** A replay frame not taken by the client's connection within this long makes it a slow consumer, in ms. */
 const REPLAY_STALL = 10_000
 
+const UNSERIALIZABLE = 'reply could not be serialized'
+
+/** A reply's `data`, `{"error":…,"body":…}`, as JSON text; a body that is not JSON makes it a 500. */
+export function replyData(error: number, body: unknown, log: (...args: unknown[]) => void): string {
+  try {
+    return toJson({ error, body }, 'the reply')
+  } catch (problem) {
+    log('reply not sent:', (problem as Error).message)
+    return JSON.stringify({ error: ReplyCode.internal, body: UNSERIALIZABLE })
+  }
+}
+
 /** One connected socket and what the server knows about it. */
 export class Session {
   readonly id = randomUUID()
-  /** Which slice of each ping interval this socket is pinged in (liveness.ts). */
-  readonly pingSlice = randomInt(PING_SLICES)
-  /** The logged-in user, once a login succeeded. */
+  /** The logged-in user, once a login succeeded (set by `Sessions.bind`). */
   user?: string
   lastSeen: number
-  loginTimer?: NodeJS.Timeout
   /** The client tracks positions (it gave `since` at login): its user pushes carry epoch and offset. */
   positioned = false
   /** Channels this socket follows. */
@@ -39,19 +56,40 @@ export class Session {
   readonly latest = new Map<string, Position>()
   private windowStart: number
   private windowCount = 0
-  /** Set once the server decided to close this socket: nothing more is sent. */
-  private closing = false
+  private current: SessionPhase = 'awaiting-login'
+  private readonly loginTimer: NodeJS.Timeout
   private terminateTimer?: NodeJS.Timeout
 
+  /** `ended` runs once, when the socket has closed, whoever closed it: the one end of a session. */
   constructor(
     readonly socket: WebSocket,
     private readonly settings: SessionSettings,
+    ended: (session: Session) => void,
   ) {
     this.lastSeen = this.windowStart = Date.now()
+    this.loginTimer = setTimeout(() => this.close(CloseCode.loginTimeout, 'login timeout'), settings.loginTimeout)
+    socket.once('close', () => {
+      this.current = 'closing'
+      clearTimeout(this.loginTimer)
+      clearTimeout(this.terminateTimer)
+      ended(this)
+    })
   }
 
+  get phase(): SessionPhase {
+    return this.current
+  }
+
+  /** Once closing, nothing more is sent. */
   get open() {
-    return !this.closing && this.socket.readyState === this.socket.OPEN
+    return this.current !== 'closing' && this.socket.readyState === this.socket.OPEN
+  }
+
+  /** A login succeeded: the login deadline no longer applies. */
+  loggedIn() {
+    if (this.current === 'closing') return
+    this.current = 'ready'
+    clearTimeout(this.loginTimer)
   }
 
   /**
@@ -70,9 +108,9 @@ export class Session {
   }
 
   private cutOff() {
-    if (this.closing) return
+    if (this.current === 'closing') return
     this.settings.log('slow consumer cut off:', this.id, this.socket.bufferedAmount, 'bytes unsent')
-    this.closing = true
+    this.current = 'closing'
     this.socket.close(CloseCode.slowConsumer, 'slow consumer')
     // Its close frame waits behind everything unsent: destroy the connection (and its buffers) soon.
     this.terminateTimer = setTimeout(() => this.socket.terminate(), CLOSE_GRACE)
@@ -105,9 +143,14 @@ export class Session {
       frame = toJson({ type: 'respon', event: uuid, data: { error, body } }, 'the reply')
     } catch (problem) {
       this.settings.log('reply to', uuid, 'not sent:', (problem as Error).message)
-      frame = JSON.stringify({ type: 'respon', event: uuid, data: { error: ReplyCode.internal, body: 'reply could not be serialized' } })
+      frame = JSON.stringify({ type: 'respon', event: uuid, data: { error: ReplyCode.internal, body: UNSERIALIZABLE } })
     }
     this.send(frame)
+  }
+
+  /** Answers request `uuid` with a reply's `data` already serialized (`replyData`): the same frame as `reply`. */
+  replyWith(uuid: string, data: string) {
+    this.send(`{"type":"respon","event":${JSON.stringify(uuid)},"data":${data}}`)
   }
 
   /**
@@ -115,9 +158,9 @@ export class Session {
    * some runtimes (uni-h5 reports `{}`, Taro-H5 its own code), the frame is not.
    */
   close(code: number, reason: string) {
-    if (this.closing) return
+    if (this.current === 'closing') return
     this.send(JSON.stringify({ type: 'close', code, reason }))
-    this.closing = true
+    this.current = 'closing'
     this.socket.close(code, reason)
   }
 
@@ -129,11 +172,5 @@ export class Session {
       this.windowCount = 0
     }
     return ++this.windowCount > limit.messages
-  }
-
-  /** Stops every timer of this session. */
-  dispose() {
-    clearTimeout(this.loginTimer)
-    clearTimeout(this.terminateTimer)
   }
 }

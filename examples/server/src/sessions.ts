@@ -15,10 +15,6 @@ export class Sessions {
     this.bySocket.set(session.socket, session)
   }
 
-  has(session: Session) {
-    return this.bySocket.get(session.socket) === session
-  }
-
   remove(session: Session) {
     this.bySocket.delete(session.socket)
     this.unbind(session)

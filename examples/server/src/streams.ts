@@ -37,6 +37,17 @@ export function readPosition(value: unknown): Position | undefined {
 }
 
 /**
+ * `since` of a login or subscribe: absent (a client that does not track positions), `null` (it
+ * does, and has none yet) or a position; anything else is a bad request.
+ */
+export function readSince(data: Record<string, unknown>): { given: boolean; since?: Position; bad?: boolean } {
+  if (!('since' in data) || data.since === undefined) return { given: false }
+  if (data.since === null) return { given: true }
+  const since = readPosition(data.since)
+  return since ? { given: true, since } : { given: true, bad: true }
+}
+
+/**
  * Finds what a stream missed after `since` in entries kept in order: recovered only if the epoch is
  * the same and nothing between `since` and the top was trimmed or expired.
  */

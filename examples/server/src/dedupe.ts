@@ -1,0 +1,211 @@
+/** Request ids this long at most are deduplicated; a longer one answers 400 and runs nothing. */
+export const MAX_REQUEST_ID = 64
+
+export interface DedupeLimits {
+  /** A reply is remembered this long after it was sent, in ms. */
+  window: number
+  /** Requests remembered at most, over all users. */
+  entries: number
+  /** Requests remembered at most per user, so that one socket sending fresh ids cannot crowd out the others. */
+  perUser: number
+}
+
+/** What is known of a request: still running (its reply to come), or finished with this reply. */
+export type Known = { running: Promise<string> } | { reply: string }
+
+interface Entry {
+  user: string
+  id: string
+  /** Its key in `entries`. */
+  key: string
+  running?: Promise<string>
+  reply?: string
+  /** When a finished entry is forgotten; a running one is kept until it finishes (or is evicted). */
+  expires: number
+}
+
+/**
+ * The requests of the last `window` ms by (user, id), in memory, bounded: past `perUser` entries
+ * of a user, or `entries` in all, the oldest is forgotten first (a retry of it would run again).
+ * Replies are kept as the JSON text of the reply's `data`, error replies too.
+ */
+export class DedupeWindow {
+  /** Running entries where they arrived, finished ones moved to the end when they finish: expiries grow from the front. */
+  private readonly entries = new Map<string, Entry>()
+  private readonly byUser = new Map<string, Map<string, Entry>>()
+  private nextSweep = 0
+
+  constructor(
+    private readonly limits: DedupeLimits,
+    /** Hears each entry forgotten before its time (to forget it in Redis too). */
+    private readonly evicted: (user: string, id: string) => void = () => {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size() {
+    return this.entries.size
+  }
+
+  /** Requests of `user` remembered. */
+  countOf(user: string) {
+    return this.byUser.get(user)?.size ?? 0
+  }
+
+  get(user: string, id: string): Known | undefined {
+    this.sweep()
+    const entry = this.byUser.get(user)?.get(id)
+    if (!entry || entry.expires <= this.now()) return undefined
+    return entry.reply !== undefined ? { reply: entry.reply } : { running: entry.running! }
+  }
+
+  /** Remembers that (user, id) runs now; `running` resolves with its reply. */
+  start(user: string, id: string, running: Promise<string>) {
+    this.remove(user, id)
+    for (let mine = this.byUser.get(user); mine && mine.size >= this.limits.perUser; mine = this.byUser.get(user)) {
+      this.evict(mine.values().next().value!)
+    }
+    while (this.entries.size >= this.limits.entries) this.evict(this.entries.values().next().value!)
+    // Evictions may have dropped the user's map: take it only now.
+    const mine = this.byUser.get(user) ?? new Map<string, Entry>()
+    this.byUser.set(user, mine)
+    const entry: Entry = { user, id, key: keyOf(user, id), running, expires: Infinity }
+    mine.set(id, entry)
+    this.entries.set(entry.key, entry)
+  }
+
+  /** Keeps the reply of (user, id) for `window` ms, unless the entry was forgotten or replaced meanwhile. */
+  finish(user: string, id: string, running: Promise<string>, reply: string) {
+    const entry = this.byUser.get(user)?.get(id)
+    if (!entry || entry.running !== running) return
+    this.entries.delete(entry.key)
+    entry.running = undefined
+    entry.reply = reply
+    entry.expires = this.now() + this.limits.window
+    this.entries.set(entry.key, entry)
+  }
+
+  /** Forgets (user, id) if it is still this run's. */
+  abandon(user: string, id: string, running: Promise<string>) {
+    if (this.byUser.get(user)?.get(id)?.running === running) this.remove(user, id)
+  }
+
+  private evict(entry: Entry) {
+    this.remove(entry.user, entry.id)
+    this.evicted(entry.user, entry.id)
+  }
+
+  private remove(user: string, id: string) {
+    const mine = this.byUser.get(user)
+    const entry = mine?.get(id)
+    if (!mine || !entry) return
+    mine.delete(id)
+    if (mine.size === 0) this.byUser.delete(user)
+    this.entries.delete(entry.key)
+  }
+
+  /** Drops expired entries from the front, at most once per tenth of the window. */
+  private sweep() {
+    const now = this.now()
+    if (now < this.nextSweep) return
+    this.nextSweep = now + this.limits.window / 10
+    for (const entry of this.entries.values()) {
+      if (entry.reply === undefined) continue
+      if (entry.expires > now) break
+      this.remove(entry.user, entry.id)
+    }
+  }
+}
+
+/**
+ * Where the nodes of a cluster share what they ran (Redis): `claim` takes (user, id) for this node
+ * unless someone has it, telling what is there instead.
+ */
+export interface DedupeStore {
+  /** False while the store cannot be reached: requests are then deduplicated on this node only. */
+  readonly available: boolean
+  claim(user: string, id: string, window: number): Promise<'claimed' | 'running' | { reply: string }>
+  /** The stored reply, `running` while its node still runs it, undefined once the claim is gone. */
+  read(user: string, id: string): Promise<'running' | { reply: string } | undefined>
+  store(user: string, id: string, reply: string, window: number): Promise<void>
+  forget(user: string, id: string): Promise<void>
+}
+
+/** Runs a request and resolves with its reply's `data` as JSON text; never rejects. */
+export type RunRequest = () => Promise<string>
+
+/**
+ * Runs each (user, id) once within the window: the first arrival runs it, a duplicate while it
+ * runs waits for its reply, a later one gets the stored reply without running anything. On one
+ * node the window is all; with a store, a request this node does not know costs one round trip
+ * (the claim) before it runs, and a duplicate running on another node is polled for its reply.
+ * While the store cannot be reached (Redis down), the node keeps serving, deduplicating on its
+ * own: a retry that reaches another node then may run again. A request whose duplicate runs
+ * elsewhere but whose reply never comes answers `unavailable` and is not remembered.
+ */
+export function createDedupe(limits: DedupeLimits, options: { store?: () => DedupeStore | undefined; unavailable: string; log: (...args: unknown[]) => void }) {
+  const { log } = options
+  const forget = (user: string, id: string) => {
+    options.store?.()?.forget(user, id).catch((error) => log('dedupe forget failed:', (error as Error).message))
+  }
+  const known = new DedupeWindow(limits, forget)
+
+  /** The reply, or undefined when no node could answer for the request (its claim could not be made). */
+  async function throughStore(store: DedupeStore, user: string, id: string, run: RunRequest): Promise<string | undefined> {
+    // A claim lasts the window: once it is gone without a reply (its node died), the request is taken over.
+    for (let round = 0; round < 3; round++) {
+      let found: Awaited<ReturnType<DedupeStore['claim']>>
+      try {
+        found = await store.claim(user, id, limits.window)
+      } catch (error) {
+        log('dedupe claim failed, deduplicating on this node only:', (error as Error).message)
+        return run()
+      }
+      if (found === 'claimed') {
+        const reply = await run()
+        store.store(user, id, reply, limits.window).catch((error) => log('dedupe store failed:', (error as Error).message))
+        return reply
+      }
+      if (found !== 'running') return found.reply
+      const reply = await pollFor(store, user, id, limits.window)
+      if (reply !== undefined) return reply
+    }
+    return undefined
+  }
+
+  return {
+    known,
+    once(user: string, id: string, run: RunRequest): Promise<string> {
+      const seen = known.get(user, id)
+      if (seen) return 'reply' in seen ? Promise.resolve(seen.reply) : seen.running
+      const store = options.store?.()
+      const outcome = store?.available
+        ? throughStore(store, user, id, run).catch((error) => void log('dedupe unavailable:', (error as Error).message))
+        : run()
+      // Nothing is remembered of a request that did not run here or elsewhere: a retry may run it.
+      const running: Promise<string> = outcome.then((reply) => {
+        if (reply === undefined) known.abandon(user, id, running)
+        else known.finish(user, id, running, reply)
+        return reply ?? options.unavailable
+      })
+      known.start(user, id, running)
+      return running
+    },
+  }
+}
+
+export type Dedupe = ReturnType<typeof createDedupe>
+
+/** Polls the store for a reply, more slowly as it waits, until the claim is gone or `window` passed. */
+async function pollFor(store: DedupeStore, user: string, id: string, window: number): Promise<string | undefined> {
+  const deadline = Date.now() + window
+  for (let delay = 10; Date.now() < deadline; delay = Math.min(delay * 2, 250)) {
+    await new Promise((resolve) => setTimeout(resolve, delay).unref())
+    const found = await store.read(user, id)
+    if (found === undefined) return undefined
+    if (found !== 'running') return found.reply
+  }
+  return undefined
+}
+
+/** One key per (user, id) whatever characters either holds: the user's length marks where it ends. */
+const keyOf = (user: string, id: string) => `${user.length}:${user}${id}`

@@ -1,0 +1,35 @@
+import type { DedupeStore } from './dedupe'
+import type { RedisClient } from './redis-scripts'
+
+/** The value of a claimed request until its reply is stored; a reply is a JSON object, so never `?`. */
+const RUNNING = '?'
+
+/**
+ * Requests shared by the nodes: `<prefix>:dedupe:<user as JSON>:<id>` holds `?` while a node runs
+ * the request, then its reply, each for the window. The user is JSON-quoted so that no (user, id)
+ * pair spells another's key (`"a:b"` + `c` is not `"a"` + `b:c`). The claim is one command:
+ * SET NX PX with GET (Redis 7) answers what was there when the key was taken already.
+ */
+export function redisDedupe(commands: RedisClient, prefix: string): DedupeStore {
+  const keyOf = (user: string, id: string) => `${prefix}:dedupe:${JSON.stringify(user)}:${id}`
+  const read = (value: unknown) => (typeof value !== 'string' ? undefined : value === RUNNING ? ('running' as const) : { reply: value })
+
+  return {
+    get available() {
+      return commands.isReady
+    },
+    async claim(user, id, window) {
+      const before = await commands.sendCommand(['SET', keyOf(user, id), RUNNING, 'NX', 'PX', String(window), 'GET'])
+      return read(before) ?? 'claimed'
+    },
+    async read(user, id) {
+      return read(await commands.get(keyOf(user, id)))
+    },
+    async store(user, id, reply, window) {
+      await commands.set(keyOf(user, id), reply, { expiration: { type: 'PX', value: window } })
+    },
+    async forget(user, id) {
+      await commands.del(keyOf(user, id))
+    },
+  }
+}

@@ -1,0 +1,90 @@
+import type { EngineListener, HistoryOptions } from './engine'
+import { newRedisEpoch, type RedisClient, type Reply, type RunScript } from './redis-scripts'
+import type { Position, Publication, Recovery } from './streams'
+
+export interface RedisStreamsOptions {
+  prefix: string
+  history: HistoryOptions
+  /** The pub/sub channel on which every node hears every publication. */
+  live: string
+  /** How long a publication's claim is remembered, in ms. */
+  claimWindow: number
+}
+
+/**
+ * History and live delivery through Redis: a Redis Stream per user or channel (trimmed with
+ * `MAXLEN ~`, expiring with a TTL) and one pub/sub channel every node hears.
+ */
+export function redisStreams(commands: RedisClient, run: RunScript, options: RedisStreamsOptions) {
+  const { prefix, history, live } = options
+  const streamKey = (stream: string) => `${prefix}:stream:${stream}`
+  const metaKey = (stream: string) => `${prefix}:meta:${stream}`
+
+  async function publish(stream: string, data: string, claim?: string): Promise<Publication | undefined> {
+    const keys = [streamKey(stream), metaKey(stream)]
+    if (claim) keys.push(`${prefix}:claim:${claim}:${stream}`)
+    const reply = await run('publish', keys, [newRedisEpoch(), String(history.ttl), data, String(history.size), live, stream, String(options.claimWindow)])
+    if (!Array.isArray(reply)) return undefined
+    return { stream, epoch: String(reply[0]), offset: Number(reply[1]), data }
+  }
+
+  // MAXLEN ~ trims whole stream nodes (stream-node-max-entries, 100 by default), so a stream holds
+  // somewhat more than `history.size` entries; a client that missed more than this is told to reload.
+  const readLimit = history.size + 1000
+
+  /** The entries after `since` in its epoch, if the stream still holds them from `since.offset + 1` on. */
+  async function entriesAfter(stream: string, since: Position): Promise<Publication[] | undefined> {
+    const entries = (await commands.sendCommand(['XRANGE', streamKey(stream), `${since.offset + 1}-0`, '+', 'COUNT', String(readLimit)])) as Array<[string, string[]]>
+    if (entries.length === 0 || entries.length === readLimit) return undefined
+    const publications: Publication[] = []
+    for (const [id, fields] of entries) {
+      const [offset, epoch] = id.split('-')
+      // Another epoch's entries (the stream was lost and started again), or a gap (trimmed).
+      if (epoch !== since.epoch || Number(offset) !== since.offset + 1 + publications.length) return undefined
+      publications.push({ stream, epoch, offset: Number(offset), data: fields[1] })
+    }
+    return publications
+  }
+
+  async function position(stream: string): Promise<Position> {
+    const reply = (await run('position', [streamKey(stream), metaKey(stream)], [newRedisEpoch(), String(history.ttl)])) as Reply[]
+    return { epoch: String(reply[0]), offset: Number(reply[1]) }
+  }
+
+  // The common case costs one command: a client that missed something reads it, and the last entry
+  // is its new position. Otherwise (nothing missed, a new client, history lost or trimmed) the
+  // position is read too; entries published between the two reads are read again once.
+  async function recover(stream: string, since: Position | undefined): Promise<Recovery> {
+    for (let attempt = 0; ; attempt++) {
+      const publications = since && (await entriesAfter(stream, since))
+      if (publications) {
+        const { epoch, offset } = publications[publications.length - 1]
+        return { position: { epoch, offset }, publications, recovered: true }
+      }
+      const top = await position(stream)
+      const missed = since && since.epoch === top.epoch ? top.offset - since.offset : -1
+      if (missed === 0) return { position: top, publications: [], recovered: true }
+      if (missed < 0 || attempt === 1) return { position: top, publications: [], recovered: false }
+    }
+  }
+
+  async function broadcast(data: string) {
+    await commands.publish(live, `*\n\n0\n${data}`)
+  }
+
+  return { publish, recover, broadcast }
+}
+
+/** Hands a message of the live channel to this node's listener; false when it is malformed. */
+export function hearLive(raw: string, listener: EngineListener): boolean {
+  // `<stream>\n<epoch>\n<offset>\n<data>`; a broadcast has `*` and no position.
+  const a = raw.indexOf('\n')
+  const b = raw.indexOf('\n', a + 1)
+  const c = raw.indexOf('\n', b + 1)
+  if (a < 0 || b < 0 || c < 0) return false
+  const stream = raw.slice(0, a)
+  const data = raw.slice(c + 1)
+  if (stream === '*') listener.broadcast(data)
+  else listener.publication({ stream, epoch: raw.slice(a + 1, b), offset: Number(raw.slice(b + 1, c)), data })
+  return true
+}
