@@ -1,6 +1,7 @@
 // npm run bench: every measurement of docs/benchmarks.md, side by side, in one run.
 //   node bench/run.mjs [--quick] [--no-write] [--only=size,throughput,fanout,connections,storm,memory,recovery,channels,history]
-// --quick shrinks every count (a smoke run: the figures mean nothing); --no-write skips the docs.
+// --quick shrinks every count (a smoke run: the figures mean nothing); --no-write skips the docs
+// (docs/benchmarks.md, and README.md's quoted sizes when the size section runs).
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, totalmem } from 'node:os'
@@ -9,7 +10,7 @@ import { channelsSection, historySection, recoverySection } from './cluster-sect
 import { startRedis } from './cluster.mjs'
 import { fanout } from './sections.mjs'
 import { ROOT, ms, pinning, runClient, startServer, table } from './lib.mjs'
-import { sizes } from './size.mjs'
+import { quoteSizes, sizes } from './size.mjs'
 import { throughput } from './throughput.mjs'
 
 const args = process.argv.slice(2)
@@ -29,13 +30,16 @@ function clusterSettings(quick) {
 }
 
 const sections = []
+/** The size rows, when measured: README's quoted sizes are rewritten from them. */
+let sizeRows
 /** Where docs/benchmarks.md's hand-written part starts: kept as it is when the tables are rewritten. */
 const NOTES = '## Findings (written by hand, kept by npm run bench)'
 const say = (text) => console.log(text)
 
 if (wanted('size')) {
   say('== size')
-  const { markdown } = await sizes()
+  const { rows, markdown } = await sizes()
+  sizeRows = rows
   sections.push(['Size', 'Each entry bundled with its dependencies by esbuild (`--bundle --minify`, browser platform, ES2015 unless the library needs newer syntax), then gzip -9 and brotli -q 11. `npm test` fails when an entry passes its budget (test/dist/dist.test.ts); what each feature costs is under Findings below.', markdown])
   say(markdown)
 }
@@ -129,7 +133,7 @@ if (['recovery', 'channels', 'history'].some(wanted)) {
       const markdown = await historySection(redis, settings)
       sections.push([
         'History cost in Redis',
-        `INFO memory's used_memory before and after ${settings.historyMessages.toLocaleString('en')} publications (scaled to 1,000) through one node (history size ${settings.historyMessages.toLocaleString('en')}), on a flushed redis-server; payload \`{"k":"c","id":n,"lng":121.473701,"lat":31.230416,"at":…}\` (a position update of seed 000's size). mp-socket keeps a stream per channel and per user; socket.io's adapter keeps one stream for every room (maxLen 100,000 here). Median of ${settings.historyRuns} runs.`,
+        `INFO memory's used_memory before and after ${settings.historyMessages.toLocaleString('en')} publications (scaled to 1,000) through one node (history size ${settings.historyMessages.toLocaleString('en')}), on a flushed redis-server; payload \`{"k":"c","id":n,"lng":121.473701,"lat":31.230416,"at":…}\` (a position update of the live-location example's size). mp-socket keeps a stream per channel and per user; socket.io's adapter keeps one stream for every room (maxLen 100,000 here). Median of ${settings.historyRuns} runs.`,
         markdown,
       ])
       say(markdown)
@@ -173,5 +177,10 @@ if (write) {
   ].join('\n')
   writeFileSync(join(ROOT, 'docs/benchmarks.md'), notes < 0 ? doc : `${doc}\n${previous.slice(notes)}`)
   say('wrote docs/benchmarks.md')
+  if (sizeRows) {
+    const readme = join(ROOT, 'README.md')
+    writeFileSync(readme, quoteSizes(readFileSync(readme, 'utf8'), sizeRows))
+    say('wrote the sizes README.md quotes')
+  }
 }
 process.exit(0)

@@ -43,9 +43,10 @@ async function bundle(code, target) {
   return result.outputFiles[0].contents
 }
 
-export async function sizes() {
+/** `names` (rows of ENTRIES) or every row: min, min+gzip and min+brotli bytes, and a markdown table. */
+export async function sizes(names) {
   const rows = []
-  for (const entry of ENTRIES) {
+  for (const entry of ENTRIES.filter((row) => !names || names.includes(row.name))) {
     let bytes
     let target = 'es2015'
     try {
@@ -84,4 +85,22 @@ export async function sizes() {
     ),
   )
   return { rows, markdown }
+}
+
+/**
+ * README.md quotes sizes only inside `<!-- size: ROW -->5.9 KB<!-- /size -->`, ROW a row of ENTRIES,
+ * so that `node bench/run.mjs --only=size` rewrites them and test/docs/sizes.test.ts can compare.
+ */
+export const QUOTED_SIZE = /<!-- size: ([^>]+?) -->([^<]*)<!-- \/size -->/g
+
+/** How README quotes a size: min+gzip in KB of 1,000 B, one decimal. */
+export const kilobytes = (bytes) => `${(bytes / 1000).toFixed(1)} KB`
+
+/** `text` with every quoted size set to the min+gzip of its row in `rows`. */
+export function quoteSizes(text, rows) {
+  return text.replace(QUOTED_SIZE, (quote, name) => {
+    const row = rows.find((candidate) => candidate.name === name)
+    if (!row || row.error) throw new Error(`README quotes the size of "${name}", which bench/size.mjs did not measure`)
+    return `<!-- size: ${name} -->${kilobytes(row.gzip)}<!-- /size -->`
+  })
 }

@@ -30,7 +30,7 @@ export interface HeartbeatOptions {
   timeout?: number
   /**
    * How the check asks the server for a sign of life:
-   * - `'request'`: the `ping` request, which the server answers (seed protocol); an error reply means
+   * - `'request'`: the `ping` request, which the server answers (default protocol); an error reply means
    *   the server forgot the login, and the client reconnects and logs in again;
    * - `'send'`: a one-way frame (`protocol.encodePing`) for servers that answer it with any frame;
    * - `false`: nothing is sent: for servers that push often enough by themselves (or send their own
@@ -72,7 +72,7 @@ export interface SocketOptions<Login = unknown> {
   /** Passed to the runtime's `connectSocket` (headers, sub-protocols...): see {@link ConnectOptions}. */
   connectOptions?: ConnectOptions
   /**
-   * Returns the login payload (seed protocol: `{ u: 'user:6', token }`), called before every connect.
+   * Returns the login payload (default protocol: `{ u: 'user:6', token }`), called before every connect.
    * `null`/`undefined` means nobody is logged in: the client stays offline and asks again later,
    * or at once when `connectionLoop()` is called. Leave it out to be online as soon as the socket opens.
    * With `context.refresh` the server said the token expired or was refused: return a fresh one.

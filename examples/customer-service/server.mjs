@@ -1,6 +1,6 @@
-// The customer-service server: mp-socket's reference server, plus seed 004's chat.
+// The customer-service server: mp-socket's reference server, plus the customer-service chat.
 // - Customers (`user:<openid>`, the uni-app) and agents (`agent:<name>`, the browser page) connect
-//   with their token in the URL: `ws://…/ws?u=user:o1&token=…`, as seed 004's clients do.
+//   with their token in the URL: `ws://…/ws?u=user:o1&token=…`, as the chat's original clients do.
 // - A customer's message goes to every agent through the channel `inbox`, which only agents may
 //   follow; it is kept in the channel's history, so an agent who was offline gets it on return.
 // - An agent's reply goes to the customer's own stream (`to`), and to `inbox` so that every agent
@@ -71,7 +71,7 @@ export function createServiceServer({ secret, port = 0, redisUrl, customerApp, l
       if (url.pathname === '/' || url.pathname === '/agent') return send(response, 'text/html; charset=utf-8', agentPage), true
       if (url.pathname === '/mp-socket.js') return send(response, 'text/javascript; charset=utf-8', sdk), true
       if (url.pathname === '/token') {
-        // Demo only: your login API signs a token for the user it has authenticated (seed 004: after wx.login).
+        // Demo only: your login API signs a token for the user it has authenticated (the original chat: after wx.login).
         const u = url.searchParams.get('u') || ''
         if (!/^(user|agent):\w{1,64}$/.test(u)) return send(response, 'application/json', '{"error":"u: user:<openid> or agent:<name>"}', 400), true
         return send(response, 'application/json', JSON.stringify({ u, token: signToken(secret, u) })), true

@@ -1,8 +1,8 @@
 // The live-location server: mp-socket's reference server with Redis, plus what this system adds.
 // - Couriers (`courier:<id>`, the mini-program) report with the request `location` {lat, lng}; it is
-//   published on the channel `fleet` in seed 000's payload shape {user_id, lat, lng, timestamp}.
-// - Backends publish their own payload on their own Redis channel, unchanged: seed 000's PHP on
-//   `tracking_updates`, seed 003's Django on `dlchannel`. The ingest rules below turn each message
+//   published on the channel `fleet` in the PHP backend's payload shape {user_id, lat, lng, timestamp}.
+// - Backends publish their own payload on their own Redis channel, unchanged: the PHP API on
+//   `tracking_updates`, the Django one on `dlchannel`. The ingest rules below turn each message
 //   into a `location` publication on `fleet`, its payload as `msg`.
 // - Operators (`operator:<name>`, the dashboard) may follow `fleet`; nobody else may.
 // - `GET /fleet` answers the last known point of every courier: what a dashboard loads when it
@@ -17,9 +17,9 @@ const here = dirname(fileURLToPath(import.meta.url))
 /** Who a payload is about, whichever backend published it; `undefined` when it has no position. */
 export function courierOf(payload) {
   if (!payload || typeof payload !== 'object') return undefined
-  // seed 003 (Django): {"latitude","longitude","user":{"id","username"}}
+  // The Django backend: {"latitude","longitude","user":{"id","username"}}
   if (payload.user && typeof payload.user === 'object' && Number.isFinite(Number(payload.latitude))) return `driver:${payload.user.id}`
-  // seed 000 (PHP) and the mini-program: {"user_id","lat","lng","timestamp"}
+  // The PHP backend and the mini-program: {"user_id","lat","lng","timestamp"}
   if (payload.user_id !== undefined && Number.isFinite(Number(payload.lat))) return `courier:${payload.user_id}`
   return undefined
 }

@@ -1,8 +1,8 @@
-// Seed 001's wire format as an mp-socket Protocol: every message is a JSON object named by its
+// The ride-hailing app's wire format as an mp-socket Protocol: every message is a JSON object named by its
 // `flag`; login is the one-way `{"flag":"login","token":…}`; `{"flag":"close"}` from the server is
 // its final word (logged out, logged in elsewhere, token refused).
 //
-// The seed's format has no replies. Requests add one field, `msg_id` (the request's id), and
+// The format has no replies. Requests add one field, `msg_id` (the request's id), and
 // whoever answers (the other app, or the server for a refusal) echoes it as `reply_to`:
 //   request   {"flag":"order","target_token":"d1","token":"p1",…,"msg_id":"V1StGXR8_Z5j"}
 //   reply     {"flag":"accept","target_token":"p1","token":"d1",…,"reply_to":"V1StGXR8_Z5j"}
@@ -34,7 +34,7 @@ export const flagProtocol = {
   },
   encodeRequest: (id, flag, data) => JSON.stringify({ ...Object(data), flag, msg_id: id }),
   encodeSend: (flag, data) => JSON.stringify({ ...Object(data), flag }),
-  // The seed's server never pings; were it to, this is the answer.
+  // The ride-hailing server never pings; were it to, this is the answer.
   encodePong: () => '{"flag":"pong"}',
   // Within 2 s of connecting, never answered: the client is online once it is written.
   encodeLogin: (payload) => JSON.stringify({ ...Object(payload), flag: 'login' }),

@@ -18,7 +18,7 @@ export function createRideApp({ url, token, runtime, reconnect }) {
     protocol: flagProtocol,
     // Called before every connect, sent as {"flag":"login","token":…} right after the socket opens.
     login: () => (session ? { token: session } : null),
-    // The seed's server sends nothing unless a message is relayed: no ping to answer, and silence
+    // The ride-hailing server sends nothing unless a message is relayed: no ping to answer, and silence
     // is normal, so liveness comes from the runtime's close events and the app's own messages.
     heartbeat: false,
   })
@@ -42,11 +42,11 @@ export function createRideApp({ url, token, runtime, reconnect }) {
     /** Driver: declines an order; the passenger's `order()` rejects with ServerError(code 409). */
     decline: (order, reason) =>
       socket.send('error', { ...to(order.token), reply_to: order.msg_id, code: 409, msg: reason }),
-    /** Either side: the seed's `latlng` position update to the other party. */
+    /** Either side: the `latlng` position update to the other party. */
     position: (target, lat, lng) => socket.send('latlng', { ...to(target), lat: String(lat), lng: String(lng) }),
-    /** Passenger to driver after acceptance: the seed's `travel` message (route, phone, note). */
+    /** Passenger to driver after acceptance: the `travel` message (route, phone, note). */
     travel: (driver, trip) => socket.send('travel', { ...to(driver), ...trip }),
-    /** Driver to passenger: the seed's `pickup` message. */
+    /** Driver to passenger: the `pickup` message. */
     pickup: (passenger, route) => socket.send('pickup', { ...to(passenger), ...route }),
     /** Passenger: cancels the ride. */
     cancel: (driver, reason) => socket.send('cancel', { ...to(driver), msg: reason }),

@@ -1,4 +1,4 @@
-// A ride-hailing message server in seed 001's format (its node_websocket server), small enough to
+// A ride-hailing message server in the app's own format (as its node_websocket server speaks it), small enough to
 // read in one go and to replace by your own:
 // - a client must send {"flag":"login","token":…} within 2 s, or it is disconnected; login is never
 //   answered;
@@ -9,9 +9,9 @@
 //   and closes. The same token logging in elsewhere gets the older socket
 //   {"flag":"close","reason":"logged in elsewhere"}; an unknown token {"flag":"close","code":4403,…}.
 //   The app's protocol maps these to a final decision, so a logged-out app stays logged out.
-// Two additions to the seed, both ignored by clients that do not use them: a message with `msg_id`
+// Two additions to that server, both ignored by clients that do not use them: a message with `msg_id`
 // whose target is offline is answered {"flag":"error","reply_to":msg_id,"code":404}; and
-// `POST /push` (bearer secret) relays a message from your backend (the seed's Flask relay).
+// `POST /push` (bearer secret) relays a message from your backend (as its Flask relay did).
 import { createServer as createHttpServer } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { WebSocketServer } from 'ws'
@@ -24,7 +24,7 @@ const REQUIRED = ['flag', 'token', 'target_token']
  */
 export function createRideServer(options) {
   const { host = '127.0.0.1', port = 0, users, secret, loginTimeout = 2000, log = () => {} } = options
-  /** token → its socket: one device per token, as in the seed. */
+  /** token → its socket: one device per token, as in the original server. */
   const online = new Map()
   /** token → how many logins it made: tests read it to see that a logged-out app stays out. */
   const logins = new Map()
@@ -91,7 +91,7 @@ export function createRideServer(options) {
         online.delete(token)
         return finish(socket, 'logged out')
       }
-      // The seed's rule: required fields on every message, or the sender is disconnected. The
+      // The original server's rule: required fields on every message, or the sender is disconnected. The
       // sender's token must be its own: nobody speaks for somebody else.
       if (!REQUIRED.every((field) => typeof message[field] === 'string') || message.token !== token) {
         return socket.close(4400, 'missing or wrong flag, token or target_token')

@@ -6,8 +6,9 @@ import { eventually } from '../support/processes'
 import type { Protocol } from '../../src/index'
 
 // The server's final decisions (docs/protocol.md: a close frame, then the close code) on socket
-// implementations we did not write, which lose close codes: uni-app's H5 runtime and Taro's H5
-// runtime, in Chromium, over real sockets to a small `ws` server in this process.
+// implementations we did not write: uni-app's H5 runtime, which passes close codes on, and Taro's
+// H5 runtime, which loses them (docs/runtime-notes.md#close-codes), in Chromium, over real sockets
+// to a small `ws` server in this process.
 type Runtime = 'uni' | 'taro'
 
 // Own page names: runtimes.test.ts bundles uni-harness.ts at the same time, in parallel.

@@ -1,12 +1,14 @@
 // What users compile, strict, against the package as published (`npm pack`), with the official
 // typings of each runtime: uni-app (@dcloudio/types), native WeChat (miniprogram-api-typings),
-// Taro (@tarojs/taro), the DOM, and `ws` in Node. Every code block of README.md and docs/ is
-// compiled too, in the setting its section is about, and the oldest TypeScript we support (4.5,
-// `moduleResolution: "node"`, as old WeChat and uni-app tsconfigs have it) compiles a project.
+// Taro (@tarojs/taro), the DOM, and `ws` in Node. Every code block of README.md and docs/ (of
+// docs/guides/, the TypeScript ones) is compiled too, in the setting its section is about, and
+// the oldest TypeScript we support (4.5, `moduleResolution: "node"`, as old WeChat and uni-app
+// tsconfigs have it) compiles a project.
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { wholeFileCode } from '../support/docs'
 import { pack, ROOT, type Packed } from '../support/pack'
 
 const HERE = __dirname
@@ -55,14 +57,12 @@ const ASSUMED: Record<string, string> = {
   'README.md': 'declare function getLogin(): { u: string; token: string } | null',
   'docs/api.md': [
     "declare const options: import('mp-socket').SocketOptions",
-    'declare const url: string',
+    'declare const url: string, token: string',
     'declare const chatId: number',
     'interface Message { text: string }',
   ].join('\n'),
   'docs/protocol.md': [
-    'declare const driverToken: string, passengerToken: string, lat: number, lng: number',
     'declare const url: string, target: string',
-    'declare function moveMarker(lat: number, lng: number): void',
     'declare function updateMarker(point: unknown): void',
   ].join('\n'),
 }
@@ -72,19 +72,23 @@ interface Block {
   section: string
   language: string
   code: string
+  /** The example file of a block marked `<!-- file: path -->`. */
+  file?: string
 }
 
 function codeBlocks(doc: string): Block[] {
   const text = readFileSync(join(ROOT, doc), 'utf8')
   const blocks: Block[] = []
   let section = ''
-  const pattern = /^(#+) (.*)$|^```(\w*)\n([\s\S]*?)^```$/gm
+  const pattern = /^(#+) (.*)$|(?:<!-- file: (\S+) -->\n)?^```(\w*)\n([\s\S]*?)^```$/gm
   for (const match of text.matchAll(pattern)) {
     if (match[1]) section = match[2]
-    else blocks.push({ doc, section, language: match[3], code: match[4] })
+    else blocks.push({ doc, section, language: match[4], code: match[5], file: match[3] })
   }
   return blocks
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 let packed: Packed
 
@@ -140,24 +144,56 @@ function compile(dir: string, tsc = join(ROOT, 'node_modules/typescript/bin/tsc'
 }
 
 /**
+ * A doc states a type as `const name = expression // type: T`: after that line, a check that
+ * compiles only when `name` has exactly type `T`. A bare `// string` after an expression states a
+ * type nobody checks (api.md's said `error` was `ClosedError | OfflineError`): refused.
+ */
+const TYPE_CLAIM = /^(\s*)(?:const|let) (\w+)\b.*\/\/ type: (.+)$/
+const UNCHECKED_TYPE_CLAIM = /\/\/ (?:[A-Z]\w*|string|number|boolean|unknown|undefined)(?:\[\])?(?: \| (?:[A-Z]\w*|string|number|boolean|undefined)(?:\[\])?)*$/
+const EXACT = [
+  'type DocTypeIs<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false',
+  'declare function docTypeClaim<Holds extends true>(): void',
+].join('\n')
+
+function checkTypeClaims(block: Block) {
+  const lines = block.code.split('\n')
+  for (const line of lines) {
+    expect(UNCHECKED_TYPE_CLAIM.test(line) && !TYPE_CLAIM.test(line), `${block.doc}: "${line.trim()}" states a type unchecked: write \`const name = … // type: T\``).toBe(false)
+    if (block.language !== 'ts') expect(TYPE_CLAIM.test(line), `${block.doc}: a \`// type:\` claim in a ${block.language} block cannot be checked`).toBe(false)
+  }
+  if (!lines.some((line) => TYPE_CLAIM.test(line))) return block.code
+  const checked = lines.flatMap((line) => {
+    const claim = line.match(TYPE_CLAIM)
+    return claim ? [line, `${claim[1]}docTypeClaim<DocTypeIs<typeof ${claim[2]}, ${claim[3].trim()}>>()`] : [line]
+  })
+  return `${EXACT}\n${checked.join('\n')}`
+}
+
+/**
  * The README's and docs' `language` blocks for `kind`, each as a module: what the doc assumes,
- * the imports of earlier blocks it relies on, then the block as written.
+ * the imports of earlier blocks it relies on, then the block as written (its type claims checked).
  */
 function docFiles(kind: string, language: 'ts' | 'js'): Record<string, string> {
   const files: Record<string, string> = {}
-  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)]
+  // The guides' JavaScript is the examples' code, run by their tests, or the code they replace.
+  const guides = language === 'ts' ? readdirSync(join(ROOT, 'docs/guides')).filter((file) => file.endsWith('.md')).map((file) => `docs/guides/${file}`) : []
+  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`), ...guides]
   docs.flatMap(codeBlocks).forEach((block, index) => {
     if (block.language !== language) return
+    // A part of an example file uses the names of the rest of it: it runs with its example, and
+    // test/examples/guides.test.ts checks that it is in that file.
+    if (block.file && wholeFileCode(block.file) !== block.code) return
     const blockKind = block.doc === 'README.md' ? README_SECTIONS[block.section] : 'node'
     if (blockKind !== kind) return
     const ownNames = new Set([...block.code.matchAll(/\b(?:import|interface|type|const|let|function|class)\s+(?:\{[^}]*\}|\w+)/g)].flatMap((match) => match[0].match(/\w+/g) || []))
     const earlier = (IMPORTED_EARLIER[block.doc] || []).filter((name) => !ownNames.has(name) && new RegExp(`\\b${name}\\b`).test(block.code))
     const imports = earlier.length ? `import { ${earlier.join(', ')} } from 'mp-socket'\n` : ''
     const name = `doc-${index}-${block.doc.replace(/\W/g, '_')}`
-    if (language === 'ts') files[`${name}.ts`] = `${imports}${ASSUMED[block.doc] || ''}\n${block.code}\nexport {}\n`
+    const code = checkTypeClaims(block)
+    if (language === 'ts') files[`${name}.ts`] = `${imports}${ASSUMED[block.doc] || ''}\n${code}\nexport {}\n`
     else {
       // A .js file cannot declare types: what the doc assumes goes in a global declaration file.
-      files[`${name}.js`] = `${imports}${block.code}\nexport {}\n`
+      files[`${name}.js`] = `${imports}${code}\nexport {}\n`
       if (ASSUMED[block.doc]) files[`assumed-${block.doc.replace(/\W/g, '_')}.d.ts`] = ASSUMED[block.doc]
     }
   })
@@ -207,10 +243,11 @@ describe('user code compiles, strict, against the packed package', () => {
 
   it("README's native WeChat code is examples/wechat-native's, which the build npm test runs", () => {
     const blocks = codeBlocks('README.md').filter((block) => block.section === 'Native WeChat' && block.language === 'js')
-    expect(blocks.length).toBeGreaterThanOrEqual(2)
+    expect(blocks.length).toBeGreaterThanOrEqual(3)
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
     for (const block of blocks) {
-      const file = block.code.match(/^\/\/ (\S+\.js)\n/)?.[1]
-      expect(file, 'each block starts with its file name').toBeTruthy()
+      const file = readme.match(new RegExp(`<!-- file: examples/wechat-native/(\\S+\\.js) -->\n\`\`\`js\n${escapeRegExp(block.code)}\`\`\``))?.[1]
+      expect(file, `each block is marked with its file: ${block.code.split('\n')[0]}`).toBeTruthy()
       expect(block.code).toBe(readFileSync(join(ROOT, 'examples/wechat-native', file!), 'utf8'))
     }
   })

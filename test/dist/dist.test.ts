@@ -22,7 +22,7 @@ const miniprogramDist = join(__dirname, '../../miniprogram_dist')
  * These are the sizes reached (plus a few bytes), not the goals: issue 12 asks 5,120 B for wx with
  * channels and recovery; what each feature costs is in docs/benchmarks.md.
  */
-export const BUDGETS: Record<string, number> = { wx: 5990, uni: 6040, web: 6060, index: 7510 }
+export const BUDGETS: Record<string, number> = { wx: 6045, uni: 6090, web: 6110, index: 7510 }
 
 export async function minGzipSize(entry: string) {
   const result = await build({

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Three backends that know nothing of mp-socket, on aiohttp (seed 003's server library), for the
-recipes of docs/guides/bring-your-own-backend.md:
+"""Three backends that know nothing of mp-socket, on aiohttp (the WebSocket library of a Django
+live-location system), for the recipes of docs/guides/bring-your-own-backend.md:
 
   /quiet     never answers a ping (or anything): pushes {"tick": n} every 200 ms; the message
              {"silence": true} stops the ticks while the socket stays open (a half-dead link).
-  /first     seed 000: the first message {"user_id": …} says who to follow; never answered; then
-             bare JSON positions with neither type nor event.
+  /first     as a PHP live-location service: the first message {"user_id": …} says who to follow;
+             never answered; then bare JSON positions with neither type nor event.
   /envelope  its own envelope: {"op":"call","ref":…,"method":…,"args":…} answered
              {"op":"result","ref":…,"ok":true,"value":…} or {"op":"result","ref":…,"ok":false,
              "error":{"code":…,"message":…}}; pushes {"op":"event","name":…,"body":…}; the method

@@ -16,8 +16,8 @@ export const tickProtocol = {
 }
 export const quietHeartbeat = { ping: false, interval: 1000, timeout: 1000 }
 
-// 2. A backend that never answers a login: the first message says who you are (seed 000's
-//    {"user_id"}), then bare JSON. `encodeLogin` makes the login one-way: online once written.
+// 2. A backend that never answers a login: the first message says who you are ({"user_id"}, as
+//    a PHP live-location service takes it), then bare JSON. `encodeLogin` makes the login one-way: online once written.
 export const firstMessageProtocol = {
   decode(frame) {
     const message = parseJsonObject(frame)

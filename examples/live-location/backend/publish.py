@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Publishes a position the way the seeds' backends do, on their own Redis channel, in their own
-shape. mp-socket's server ingests it unchanged (examples/live-location/server.mjs).
+"""Publishes a position the way the PHP and Django backends do, on their own Redis channel, in
+their own shape. mp-socket's server ingests it unchanged (examples/live-location/server.mjs).
 
-  publish.py REDIS_URL tracking USER_ID LAT LNG          seed 000's PHP API: channel tracking_updates
-  publish.py REDIS_URL dlchannel ID USERNAME LAT LNG     seed 003's Django API: channel dlchannel
+  publish.py REDIS_URL tracking USER_ID LAT LNG          the PHP API: channel tracking_updates
+  publish.py REDIS_URL dlchannel ID USERNAME LAT LNG     the Django API: channel dlchannel
 
 Prints the payload it published and how many subscribers Redis reported. Needs python3-redis
 (Debian: apt-get install python3-redis).
@@ -16,12 +16,12 @@ import redis
 
 
 def tracking_update(user_id, lat, lng):
-    # Seed 000, PHP: Redis::publish('tracking_updates', json_encode([...]))
+    # The PHP API: Redis::publish('tracking_updates', json_encode([...]))
     return 'tracking_updates', {'user_id': user_id, 'lng': float(lng), 'lat': float(lat), 'timestamp': int(time.time())}
 
 
 def driver_location(user_id, username, lat, lng):
-    # Seed 003, Django REST framework: redis.publish('dlchannel', json.dumps(serializer.data))
+    # The Django REST framework API: redis.publish('dlchannel', json.dumps(serializer.data))
     return 'dlchannel', {'latitude': float(lat), 'longitude': float(lng), 'user': {'id': int(user_id), 'username': username}}
 
 
