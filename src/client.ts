@@ -77,7 +77,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
   function watch() {
     // uni-h5 outside a uni-app throws `getApp is not defined`.
     try {
-      if (!unwatch && adapter.watch) unwatch = adapter.watch(connection.wake)
+      if (!unwatch && adapter.watch) unwatch = adapter.watch(connection.wake, connection.visible)
     } catch (error) {
       log('watch', error)
     }

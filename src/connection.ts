@@ -2,12 +2,12 @@ import type { Adapter } from './adapters/types'
 import { closeQuietly, createAttempts } from './attempt'
 import { By, CloseCode } from './close-codes'
 import { ClosedError, FinalError, OfflineError } from './errors'
+import { isSuspended } from './lifecycle'
 import { liveness, PING } from './liveness'
 import type { ResolvedOptions } from './options'
 import type { OutgoingFrame } from './protocol'
 import { createRetry } from './retry'
 import { RESTING, statusOf, TRANSITIONS, type Attempt, type ConnectionHooks, type State } from './states'
-import type { Status } from './types'
 
 /**
  * The connection's state machine: one attempt at a time (attempt.ts does its socket's work),
@@ -19,13 +19,14 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
   const { heartbeat, reconnect, log } = options
   const retry = createRetry(options)
   let state: State = 'stopped'
-  let status: Status = 'idle'
   let timer: ReturnType<typeof setTimeout> | undefined
   let attempt: Attempt | undefined
   /** `connectionLoop()` was called and nothing stopped it since. */
   let running = false
   /** Why the loop stopped by itself (gave up, final decision), while it stays stopped. */
   let stopped: Error | undefined
+  /** When the app went to the background (0: shown, or the `background` option keeps it going). */
+  let hiddenAt = 0
 
   function enter(next: State, error?: Error, delay?: number, onTimer?: () => void) {
     if (__DEV__) {
@@ -34,16 +35,15 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     }
     clearTimeout(timer)
     timer = onTimer && setTimeout(onTimer, delay!)
-    state = next
-    const previous = status
-    status = statusOf(next)
+    const previous = statusOf(state)
+    const status = statusOf((state = next))
     if (status !== previous) {
       log(status, error || '')
       hooks.status(status, previous, error)
     }
   }
 
-  const connect = () => void (attempt = attempts.start())
+  const connect = () => (isSuspended(hiddenAt) ? enter('suspended') : void (attempt = attempts.start()))
 
   /**
    * Every end of an attempt (`undefined` while resting: nothing to give up): fails what it carried,
@@ -56,7 +56,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     const error = new ClosedError(code, reason, cause)
     if (state === 'closed') return hooks.dropped(error, error)
     const onlineFor = ended && ended.online ? Date.now() - ended.online : 0
-    const next = running ? retry.after(code, reason, by, onlineFor, error, refused) : undefined
+    const next = running ? retry.after(code, reason, by, onlineFor, error, refused, isSuspended(hiddenAt)) : undefined
     if (next instanceof Error) {
       running = false
       stopped = next
@@ -67,6 +67,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     hooks.dropped(error)
     if (next === undefined) return enter('stopped', error)
     if (next === 0) return connect()
+    if (next === Infinity) return enter('suspended', error)
     log('retry', next)
     enter('backoff', error, next, connect)
   }
@@ -93,7 +94,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
   // What the client calls, and what its attempts (attempt.ts) see of the machine.
   const connection = {
     get status() {
-      return status
+      return statusOf(state)
     },
     get stopped() {
       return stopped
@@ -115,14 +116,16 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     },
     /** The network came back or changed, or the app was shown: try now, or check the socket now. */
     wake() {
-      if (RESTING[state]) {
-        if (!(stopped instanceof FinalError)) restart()
-      } else if (state === 'online' && heartbeat && attempt) {
+      // Resting: try now, unless the server stopped the client for good.
+      if (RESTING[state]) return stopped instanceof FinalError ? undefined : restart()
+      if (state === 'online' && heartbeat && attempt) {
         if (liveness(Date.now() - attempt.heard, heartbeat, true) === PING) attempts.ping(attempt)
         else end(attempt, CloseCode.Silent, 'silent too long', undefined, By.Replacement)
       }
     },
     write: (frame: OutgoingFrame) => attempts.write(frame),
+    /** The app was shown or hidden. */
+    visible: (shown: boolean) => void (hiddenAt = shown || options.background ? 0 : Date.now()),
     /** `close()`: stops for good. */
     close() {
       if (state === 'closed') return

@@ -98,6 +98,15 @@ export interface SocketOptions<Login = unknown> {
   reconnect?: ReconnectOptions | false
   /** Requests made while not online wait for the connection; `false` rejects them at once. */
   queue?: QueueOptions | false
+  /**
+   * Stay connected while the app is in the background, for apps the runtime keeps running there
+   * (background location, audio). Otherwise, once the runtime suspends a hidden app's network
+   * (WeChat and Douyin: 5 s after it is hidden), the client stops attempting, keeps its queue and
+   * counts nothing towards `maxRetries` or `authAttempts`; when the app is shown it checks or
+   * replaces the socket at once and recovers what it missed.
+   * @default false
+   */
+  background?: boolean
   /** `true` logs to the console with a `[mp-socket]` prefix; or pass a logger. Tokens are never logged. @default false */
   debug?: boolean | Logger
 }
@@ -115,6 +124,7 @@ export interface ResolvedOptions {
   heartbeat: Required<HeartbeatOptions> | false
   reconnect: (BackoffOptions & { maxRetries: number; stableAfter: number }) | false
   queueMax: number
+  background: boolean
   log: (...args: unknown[]) => void
 }
 
@@ -141,6 +151,7 @@ export function resolveOptions(options: SocketOptions): ResolvedOptions {
       stableAfter: 5000,
     }),
     queueMax: queue === false ? 0 : (queue && queue.max) || 100,
+    background: !!options.background,
     log: logger ? (...args) => logger.log('[mp-socket]', ...args) : () => {},
   }
 }

@@ -30,12 +30,14 @@ export function createRetry(options: Pick<ResolvedOptions, 'finalClose' | 'authA
     /**
      * After an attempt ended with `code` and `reason`, chosen `by`, having been online for
      * `onlineFor` ms (0: never); `error` is what the requests it carried reject with, `refused` a
-     * login the server refused.
+     * login the server refused. `suspended`: the app is in the background past the runtime's grace
+     * period: `Infinity` (wait until it is shown), counting nothing, unless the server's close is final.
      */
-    after(code: number, reason: string, by: By, onlineFor: number, error: ClosedError, refused?: boolean): number | Error {
+    after(code: number, reason: string, by: By, onlineFor: number, error: ClosedError, refused?: boolean, suspended?: boolean): number | Error {
       if (by === By.Server && finalClose(code, reason)) {
         return new (code === CloseCode.Kicked ? KickedError : code === CloseCode.Refused ? AuthError : FinalError)(code, reason)
       }
+      if (suspended) return Infinity
       // Only a connection that stayed online a while resets the backoff (see `stableAfter`).
       if (reconnect && onlineFor >= reconnect.stableAfter) {
         retry.accepted()

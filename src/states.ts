@@ -10,6 +10,8 @@ import type { Status } from './types'
  * - `stopped`: not running: not started, gave up, or stopped by the server's final decision;
  * - `waiting-login`: `login()` returned nothing; asks again after `maxDelay`;
  * - `backoff`: waiting before the next attempt;
+ * - `suspended`: the app is in the background past the runtime's grace period (lifecycle.ts):
+ *   nothing is attempted, nothing counts, until it is shown;
  * - `connecting`: reading `url()` and `login()`, then opening the socket, within `connectTimeout`;
  * - `authenticating`: open, the login is on its way (the login request has its own timeout);
  * - `online`: requests flow; its timer looks for silence; `awaiting-pong`: silent too long, a
@@ -18,7 +20,7 @@ import type { Status } from './types'
  * docs/architecture.md draws them.
  * @internal
  */
-export type State = 'stopped' | 'waiting-login' | 'backoff' | 'connecting' | 'authenticating' | 'online' | 'awaiting-pong' | 'closed'
+export type State = 'stopped' | 'waiting-login' | 'backoff' | 'suspended' | 'connecting' | 'authenticating' | 'online' | 'awaiting-pong' | 'closed'
 
 /**
  * The states each state may go to. Development builds (the tests) check every `enter` against it;
@@ -26,18 +28,19 @@ export type State = 'stopped' | 'waiting-login' | 'backoff' | 'connecting' | 'au
  * @internal
  */
 export const TRANSITIONS: Readonly<Record<State, readonly State[]>> = {
-  stopped: ['connecting', 'closed'],
-  'waiting-login': ['connecting', 'closed'],
-  backoff: ['connecting', 'closed'],
-  connecting: ['connecting', 'waiting-login', 'authenticating', 'online', 'backoff', 'stopped', 'closed'],
-  authenticating: ['connecting', 'online', 'backoff', 'stopped', 'closed'],
-  online: ['connecting', 'online', 'awaiting-pong', 'backoff', 'stopped', 'closed'],
-  'awaiting-pong': ['connecting', 'online', 'backoff', 'stopped', 'closed'],
+  stopped: ['connecting', 'suspended', 'closed'],
+  'waiting-login': ['connecting', 'suspended', 'closed'],
+  backoff: ['connecting', 'suspended', 'closed'],
+  suspended: ['connecting', 'suspended', 'closed'],
+  connecting: ['connecting', 'waiting-login', 'authenticating', 'online', 'backoff', 'suspended', 'stopped', 'closed'],
+  authenticating: ['connecting', 'online', 'backoff', 'suspended', 'stopped', 'closed'],
+  online: ['connecting', 'online', 'awaiting-pong', 'backoff', 'suspended', 'stopped', 'closed'],
+  'awaiting-pong': ['connecting', 'online', 'backoff', 'suspended', 'stopped', 'closed'],
   closed: [],
 }
 
 /** The states that are neither connected nor on the way, with their public status. @internal */
-export const RESTING: Partial<Record<State, Status>> = { stopped: 'idle', 'waiting-login': 'idle', backoff: 'idle' }
+export const RESTING: Partial<Record<State, Status>> = { stopped: 'idle', 'waiting-login': 'idle', backoff: 'idle', suspended: 'idle' }
 
 /** The public status of a state. @internal */
 export const statusOf = (state: State) =>

@@ -51,13 +51,22 @@ export interface TestRuntime {
   /** The network is back: `onNetworkStatusChange({isConnected: true})` fires. */
   networkOn(): void
   /**
-   * The app goes to the background. With `dropSockets`, open sockets die without telling anyone,
-   * as they do on phones a few seconds after the app is hidden: nothing arrives, sends vanish.
+   * The app goes to the background: `onAppHide` fires. As in WeChat, `suspendAfter` ms later
+   * (5 s; `false`: never) the network is suspended: open sockets close with `{code: 1000, reason:
+   * 'interrupted'}`, `connectSocket` fails with "network api interrupted in suspend state", sends
+   * fail. With `dropSockets`, open sockets die at once without telling anyone, as they do on some
+   * phones: nothing arrives, sends vanish. (The real runtime also stops timers; a test's keep
+   * running, so what the client does meanwhile is visible.)
    */
-  hide(options?: { dropSockets?: boolean }): void
-  /** The app comes back to the foreground: `onAppShow` fires. */
+  hide(options?: { dropSockets?: boolean; suspendAfter?: number | false }): void
+  /** The app comes back to the foreground: the network is back, `onAppShow` fires. */
   show(): void
+  /** The network is suspended: hidden longer than `suspendAfter`. */
+  readonly suspended: boolean
 }
+
+/** What WeChat answers while a hidden mini-program's network is suspended. */
+const SUSPENDED = 'network api interrupted in suspend state'
 
 const OPEN = 1
 type Socket = WebSocketLike & { readonly readyState: number }
@@ -68,15 +77,17 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
   const found = options.WebSocket || (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
   if (!found) throw new Error('createTestRuntime: no global WebSocket here; pass { WebSocket } from the ws package')
   const WebSocketClass = found
-  const tasks: Array<TestSocketTask & { kill(silently: boolean): void }> = []
+  const tasks: Array<TestSocketTask & { kill(how: 'silently' | 'lost' | 'interrupted'): void }> = []
   const listeners = { appShow: new Set<Callback>(), appHide: new Set<Callback>(), network: new Set<Callback>() }
   let online = true
+  let suspended = false
+  let suspending: ReturnType<typeof setTimeout> | undefined
 
 
   function connectSocket(options: ConnectOptions & { url: string; multiple?: boolean; success?: Callback; fail?: Callback; complete?: Callback }) {
     // Alipay without `multiple: true` has one global socket and returns no task.
     if (flavour === 'my' && !options.multiple) return undefined
-    const task = openTask(flavour, WebSocketClass, online, options)
+    const task = openTask(flavour, WebSocketClass, suspended ? `connectSocket:fail ${SUSPENDED}` : online ? '' : 'connectSocket:fail network unavailable', () => suspended, options)
     tasks.push(task)
     options.success?.({ errMsg: 'connectSocket:ok' })
     options.complete?.({ errMsg: 'connectSocket:ok' })
@@ -121,25 +132,43 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
     },
     networkOff() {
       online = false
-      for (const task of tasks) task.kill(false)
+      for (const task of tasks) task.kill('lost')
       fire(listeners.network, { isConnected: false, networkType: 'none' })
     },
     networkOn() {
       online = true
       fire(listeners.network, { isConnected: true, networkType: 'wifi' })
     },
-    hide({ dropSockets = false } = {}) {
-      if (dropSockets) for (const task of tasks) task.kill(true)
+    hide({ dropSockets = false, suspendAfter = 5000 } = {}) {
+      if (dropSockets) for (const task of tasks) task.kill('silently')
       fire(listeners.appHide, {})
+      clearTimeout(suspending)
+      if (suspendAfter !== false) {
+        suspending = setTimeout(() => {
+          suspended = true
+          for (const task of tasks) task.kill('interrupted')
+        }, suspendAfter)
+      }
     },
     show() {
+      clearTimeout(suspending)
+      suspended = false
       fire(listeners.appShow, { path: 'pages/index/index', scene: 1001 })
+    },
+    get suspended() {
+      return suspended
     },
   }
 }
 
-/** One SocketTask over a real WebSocket (or, with the network off, one that fails). */
-function openTask(flavour: TestRuntimeFlavour, WebSocketClass: WebSocketConstructor, online: boolean, { url, header, protocols }: ConnectOptions & { url: string }) {
+/** One SocketTask over a real WebSocket, or one that fails with `failure` (network off, suspended). */
+function openTask(
+  flavour: TestRuntimeFlavour,
+  WebSocketClass: WebSocketConstructor,
+  failure: string,
+  isSuspended: () => boolean,
+  { url, header, protocols }: ConnectOptions & { url: string },
+) {
   const handlers: Record<'open' | 'message' | 'close' | 'error', Callback[]> = { open: [], message: [], close: [], error: [] }
   const emit = (event: keyof typeof handlers, result?: unknown) => {
     if (!deaf) for (const handler of handlers[event].slice()) handler(result)
@@ -153,7 +182,7 @@ function openTask(flavour: TestRuntimeFlavour, WebSocketClass: WebSocketConstruc
     emit('close', { code, reason })
   }
   let socket: Socket | undefined
-  if (online) {
+  if (!failure) {
     // Handshake headers and sub-protocols reach the server, as from a real device (Alipay: only
     // as a header, its `protocols` option is intercepted).
     let headers = header
@@ -178,7 +207,7 @@ function openTask(flavour: TestRuntimeFlavour, WebSocketClass: WebSocketConstruc
     socket.onclose = (event) => finish(event.code, event.reason)
   } else {
     setTimeout(() => {
-      emit('error', { errMsg: 'connectSocket:fail network unavailable' })
+      emit('error', { errMsg: failure })
       finish(1006, '')
     }, 1)
   }
@@ -193,7 +222,9 @@ function openTask(flavour: TestRuntimeFlavour, WebSocketClass: WebSocketConstruc
     onError: (callback: Callback) => handlers.error.push(callback),
     send({ data, isBuffer, success, fail, complete }: Parameters<TestSocketTask['send']>[0]) {
       if (deaf) return success?.({}), complete?.({})
-      if (!socket || socket.readyState !== OPEN) {
+      if (isSuspended()) {
+        fail?.({ errMsg: `sendSocketMessage:fail ${SUSPENDED}` })
+      } else if (!socket || socket.readyState !== OPEN) {
         fail?.({ errMsg: 'sendSocketMessage:fail socket not open' })
       } else if (flavour === 'my' && typeof data !== 'string') {
         fail?.({ errMsg: 'sendSocketMessage:fail binary data must be base64 text with isBuffer: true' })
@@ -208,9 +239,11 @@ function openTask(flavour: TestRuntimeFlavour, WebSocketClass: WebSocketConstruc
       success?.({})
       complete?.({})
     },
-    kill(silently: boolean) {
+    /** The socket dies: `silently`, as `lost` (network gone: 1006), or `interrupted` (WeChat's suspend). */
+    kill(how: 'silently' | 'lost' | 'interrupted') {
       if (!task.isOpen) return
-      if (silently) deaf = true
+      if (how === 'silently') deaf = true
+      else if (how === 'interrupted') finish(1000, 'interrupted')
       else {
         emit('error', { errMsg: 'network lost' })
         finish(1006, 'network lost')

@@ -11,6 +11,6 @@ export function miniProgram(api: MiniProgramApi): Adapter {
   return {
     // A callback is always passed: some runtimes return a SocketTask only when one is given.
     connect: (url, handlers, options) => taskConnection(api.connectSocket(Object.assign({}, options, { url, complete() {} })), handlers),
-    watch: (wake) => watchLifecycle(api, wake),
+    watch: (wake, visible) => watchLifecycle(api, wake, visible),
   }
 }

@@ -63,6 +63,6 @@ export function taro(Taro: TaroApi): Adapter {
         },
       }
     },
-    watch: (wake) => watchLifecycle(Taro, wake),
+    watch: (wake, visible) => watchLifecycle(Taro, wake, visible),
   }
 }

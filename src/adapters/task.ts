@@ -23,6 +23,8 @@ export interface SocketTaskLike {
 export interface LifecycleApi {
   onAppShow?(callback: Callback): void
   offAppShow?(callback: BivariantCallback<unknown>): void
+  onAppHide?(callback: Callback): void
+  offAppHide?(callback: BivariantCallback<unknown>): void
   onNetworkStatusChange?(callback: Callback<{ isConnected: boolean }>): void
   offNetworkStatusChange?(callback: BivariantCallback<unknown>): void
 }
@@ -52,19 +54,25 @@ function errorMessage(result: unknown): string {
 }
 
 /**
- * Listens for app-show and network-regained on a mini-program API object; the off* functions
- * are missing on old base libraries, so teardown skips what is not there.
+ * Listens for app show and hide and network-regained on a mini-program API object; the off*
+ * functions are missing on old base libraries, so teardown skips what is not there.
  * @internal
  */
-export function watchLifecycle(api: LifecycleApi, wake: () => void): () => void {
-  const onShow = () => wake()
+export function watchLifecycle(api: LifecycleApi, wake: () => void, visible?: (shown: boolean) => void): () => void {
+  const onShow = () => {
+    if (visible) visible(true)
+    wake()
+  }
+  const onHide = () => visible && visible(false)
   const onNetwork = (result: { isConnected: boolean }) => {
     if (result && result.isConnected) wake()
   }
   if (api.onAppShow) api.onAppShow(onShow)
+  if (api.onAppHide) api.onAppHide(onHide)
   if (api.onNetworkStatusChange) api.onNetworkStatusChange(onNetwork)
   return () => {
     if (api.offAppShow) api.offAppShow(onShow)
+    if (api.offAppHide) api.offAppHide(onHide)
     if (api.offNetworkStatusChange) api.offNetworkStatusChange(onNetwork)
   }
 }

@@ -41,8 +41,9 @@ export interface Adapter {
   connect(url: string, handlers: ConnectionHandlers, options?: ConnectOptions): Connection
   /**
    * Calls `wake` when the network comes back or changes, or the app returns to the foreground:
-   * moments when the connection is likely dead or worth trying at once. Returns the function that
-   * removes every listener it added.
+   * moments when the connection is likely dead or worth trying at once; and `visible(false)` when
+   * the app goes to the background, `visible(true)` when it comes back (before `wake`). Returns the
+   * function that removes every listener it added.
    */
-  watch?(wake: () => void): () => void
+  watch?(wake: () => void, visible?: (shown: boolean) => void): () => void
 }

@@ -14,15 +14,18 @@ declare const uni: UniApi
 export function uniAdapter(): Adapter {
   return {
     connect: (url, handlers, options) => taskConnection(uni.connectSocket(Object.assign({}, options, { url, complete() {} })), handlers),
-    watch: (wake) =>
+    watch: (wake, visible) =>
       watchLifecycle(
         {
           onAppShow: (callback) => uni.onAppShow && uni.onAppShow(callback),
           offAppShow: (callback) => uni.offAppShow && uni.offAppShow(callback),
+          onAppHide: (callback) => uni.onAppHide && uni.onAppHide(callback),
+          offAppHide: (callback) => uni.offAppHide && uni.offAppHide(callback),
           onNetworkStatusChange: (callback) => uni.onNetworkStatusChange && uni.onNetworkStatusChange(callback),
           offNetworkStatusChange: (callback) => uni.offNetworkStatusChange && uni.offNetworkStatusChange(callback),
         },
         wake,
+        visible,
       ),
   }
 }

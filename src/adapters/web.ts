@@ -80,10 +80,12 @@ export function web(WebSocketClass: WebSocketConstructor): Adapter {
         },
       }
     },
-    watch(wake) {
+    watch(wake, visible) {
       const onOnline = () => wake()
       const onVisibility = () => {
-        if (document && document.visibilityState === 'visible') wake()
+        const shown = !document || document.visibilityState !== 'hidden'
+        if (visible) visible(shown)
+        if (shown) wake()
       }
       if (typeof window !== 'undefined' && window) window.addEventListener('online', onOnline)
       if (typeof document !== 'undefined' && document) document.addEventListener('visibilitychange', onVisibility)

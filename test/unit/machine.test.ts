@@ -58,7 +58,18 @@ const reach: Record<State, (s: Setup) => Promise<void> | void> = {
     await reach.online(s)
     await vi.advanceTimersByTimeAsync(30_000)
   },
+  suspended: async (s) => {
+    await reach.online(s)
+    hideFor5s(s)
+    s.fake.last.serverClose(1000, 'interrupted')
+  },
   closed: ({ connection }) => connection.close(),
+}
+
+/** The app goes to the background and the runtime's grace period passes (no timer fires). */
+function hideFor5s({ connection }: Setup) {
+  connection.visible(false)
+  vi.setSystemTime(Date.now() + 5000)
 }
 
 /** The events the machine takes; `socket` ones need an attempt with a socket. */
@@ -76,20 +87,58 @@ const events: Record<string, (s: Setup) => Promise<void> | void> = {
   'login accepted': ({ fake }) => fake.last.reply('login', 'ok'),
   'login refused 401': ({ fake }) => fake.last.reply('login', 'no', 401),
   'any frame': ({ fake }) => fake.last.receive({ type: 'app', event: 'e' }),
+  'shown (visible, wake)': ({ connection }) => {
+    connection.visible(true)
+    connection.wake()
+  },
+  'hidden 5 s, then the next timer': (s) => {
+    hideFor5s(s)
+    return events['next timer'](s)
+  },
+  'hidden 5 s, then the socket fails': (s) => {
+    hideFor5s(s)
+    return events['socket error'](s)
+  },
+  'hidden 5 s, then start': (s) => {
+    hideFor5s(s)
+    s.connection.start()
+  },
+  'hidden 5 s, then kicked': (s) => {
+    hideFor5s(s)
+    return events['close frame 4409 (final)'](s)
+  },
 }
 
 // What each event leads to from each state: the states entered, in order ([] : ignored). Events
 // that need a socket are listed only for states that have one.
 const expected: Record<State, Record<string, State[]>> = {
-  stopped: { start: ['connecting'], reconnect: ['connecting'], wake: ['connecting'], close: ['closed'], 'next timer': [] },
+  stopped: { start: ['connecting'], reconnect: ['connecting'], wake: ['connecting'], close: ['closed'], 'next timer': [], 'hidden 5 s, then start': ['suspended'] },
   'waiting-login': {
     start: ['connecting', 'waiting-login'],
     reconnect: ['connecting', 'waiting-login'],
     wake: ['connecting', 'waiting-login'],
     close: ['closed'],
     'next timer': ['connecting', 'waiting-login'],
+    'hidden 5 s, then the next timer': ['suspended'],
   },
-  backoff: { start: ['connecting'], reconnect: ['connecting'], wake: ['connecting'], close: ['closed'], 'next timer': ['connecting'] },
+  backoff: {
+    start: ['connecting'],
+    reconnect: ['connecting'],
+    wake: ['connecting'],
+    close: ['closed'],
+    'next timer': ['connecting'],
+    'hidden 5 s, then the next timer': ['suspended'],
+  },
+  suspended: {
+    // Still hidden: the runtime's network is suspended, trying would only fail.
+    start: ['suspended'],
+    reconnect: ['suspended'],
+    close: ['closed'],
+    'next timer': [],
+    'shown (visible, wake)': ['connecting'],
+    // The network came back while the app is still hidden: nothing to try yet.
+    wake: ['suspended'],
+  },
   connecting: {
     start: [],
     reconnect: ['connecting'],
@@ -100,6 +149,7 @@ const expected: Record<State, Record<string, State[]>> = {
     'socket error': ['backoff'],
     'server close 1006': ['backoff'],
     'server close 4409 (final)': ['stopped'],
+    'hidden 5 s, then the socket fails': ['suspended'],
   },
   authenticating: {
     start: [],
@@ -114,6 +164,7 @@ const expected: Record<State, Record<string, State[]>> = {
     'login accepted': ['online'],
     'login refused 401': ['backoff'],
     'any frame': [],
+    'hidden 5 s, then the socket fails': ['suspended'],
   },
   online: {
     start: [],
@@ -126,6 +177,8 @@ const expected: Record<State, Record<string, State[]>> = {
     'server close 4409 (final)': ['stopped'],
     'close frame 4409 (final)': ['stopped'],
     'any frame': [],
+    'hidden 5 s, then the socket fails': ['suspended'],
+    'hidden 5 s, then kicked': ['stopped'],
   },
   'awaiting-pong': {
     start: [],
@@ -139,6 +192,7 @@ const expected: Record<State, Record<string, State[]>> = {
     // Any frame is a sign of life first.
     'close frame 4409 (final)': ['online', 'stopped'],
     'any frame': ['online'],
+    'hidden 5 s, then the next timer': ['suspended'],
   },
   closed: { start: [], reconnect: [], wake: [], close: [], 'next timer': [] },
 }
