@@ -2,9 +2,12 @@ import type EventEmitterType from 'eventemitter3'
 import type { Adapter } from './adapters/types'
 import { createConnection } from './connection'
 import { OfflineError } from './errors'
+import { watchApp } from './lifecycle'
 import { createListeners } from './listeners'
-import { withSince } from './login'
+import { loginWithSince } from './login'
 import { resolveOptions, type SocketOptions } from './options'
+import { createPersistence, storageFor } from './persist'
+import type { Position } from './protocol'
 import { createRequests } from './requests'
 import { createSubscriptions } from './subscriptions'
 import type { MpSocket, PushMap, RequestMap, RequestOptions, SendOptions, Subscription, Untyped } from './types'
@@ -27,6 +30,8 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
   const resolved = resolveOptions(options)
   const { protocol, requestTimeout, log, login } = resolved
   const { listen, unlisten } = createListeners(log)
+  const positions = new Map<string, Position>()
+  const persistence = createPersistence(positions, storageFor(options.persist, adapter), log)
   const pushes = new EventEmitter()
   // Status changes have an emitter of their own, so no server event name can collide with them.
   const statusChanges = new EventEmitter()
@@ -37,11 +42,13 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     listen,
     unlisten,
     log,
+    positions,
+    moved: persistence.moved,
   })
   // A protocol that carries positions presents the last one handled at login, so the server
   // replays the pushes missed in between (`since`; servers without positions ignore it).
   if (login && protocol.positions) {
-    resolved.login = (context) => Promise.resolve(context).then(login).then((payload) => withSince(payload, subscriptions.since()))
+    resolved.login = loginWithSince(login, persistence, subscriptions.since)
   }
 
   const connection = createConnection(resolved, adapter, {
@@ -56,8 +63,8 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       const recovery = subscriptions.loggedIn(reply)
       if (recovery) statusChanges.emit('login', recovery)
       // A server that runs each request once within a window says so (see requests.ts).
-      const dedupe = reply && (reply as { dedupe?: unknown }).dedupe
-      requests.flush(typeof dedupe === 'number' ? dedupe : 0)
+      const { dedupe, dedupeScope } = (reply || {}) as { dedupe?: unknown; dedupeScope?: unknown }
+      requests.flush(typeof dedupe === 'number' ? dedupe : 0, dedupeScope)
       statusChanges.emit('ready')
     },
     dropped(error, stopped) {
@@ -73,14 +80,8 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     if (connection.status === 'closed') throw new OfflineError('called after close()')
   }
 
-  /** Listens to the adapter's wake-ups; a runtime whose app events throw costs them, not the client. */
   function watch() {
-    // uni-h5 outside a uni-app throws `getApp is not defined`.
-    try {
-      if (!unwatch && adapter.watch) unwatch = adapter.watch(connection.wake, connection.visible)
-    } catch (error) {
-      log('watch', error)
-    }
+    if (!unwatch) unwatch = watchApp(adapter, connection, persistence, log)
   }
 
   return {
@@ -133,6 +134,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       if (connection.status === 'closed') return
       if (unwatch) unwatch()
       unwatch = undefined
+      persistence.flush()
       connection.close()
       subscriptions.clear()
       pushes.removeAllListeners()

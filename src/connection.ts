@@ -80,9 +80,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
   }
 
   /** Starts, or skips the wait, when resting (never after `close()`). */
-  function start() {
-    if (RESTING[state]) restart()
-  }
+  const start = () => RESTING[state] && restart()
 
   /** `login()` returned nothing: wait for one (`connectionLoop()` skips the wait). */
   function loggedOut() {
@@ -91,7 +89,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     enter('waiting-login', undefined, reconnect.maxDelay, connect)
   }
 
-  // What the client calls, and what its attempts (attempt.ts) see of the machine.
+  // What the client calls (`visible`: the app shown or hidden), and what its attempts see of it.
   const connection = {
     get status() {
       return statusOf(state)
@@ -124,7 +122,6 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
       }
     },
     write: (frame: OutgoingFrame) => attempts.write(frame),
-    /** The app was shown or hidden. */
     visible: (shown: boolean) => void (hiddenAt = shown || options.background ? 0 : Date.now()),
     /** `close()`: stops for good. */
     close() {

@@ -1,4 +1,4 @@
-import type { Adapter, ConnectOptions } from './adapters/types'
+import type { Adapter, ConnectOptions, PositionStorage } from './adapters/types'
 import type { RuntimeName } from './adapters/auto'
 import type { BackoffOptions } from './backoff'
 import { jsonProtocol, type Protocol } from './protocol'
@@ -107,6 +107,15 @@ export interface SocketOptions<Login = unknown> {
    * @default false
    */
   background?: boolean
+  /**
+   * Keeps the last position handled per stream (the user's pushes and each channel) where it
+   * survives a relaunch, so that the next launch recovers what was pushed while the app was
+   * killed, once and in order (`recovered: true`). `true`: the runtime's storage; or your own
+   * `{ get, set }`. Stored per user (the login payload's `u`, or `persist.user(payload)`), at most
+   * 100 streams, written at most once a second and at once when the app is hidden.
+   * @default false
+   */
+  persist?: boolean | PositionStorage
   /** `true` logs to the console with a `[mp-socket]` prefix; or pass a logger. Tokens are never logged. @default false */
   debug?: boolean | Logger
 }

@@ -18,6 +18,8 @@ export interface Pending {
   readonly retry: boolean
   /** When it was first written (0: not yet): a resend stays within the server's window from then. */
   written: number
+  /** The server's `dedupeScope` when it was first written: resent only within the same. */
+  scope?: unknown
   /** Why its socket ended, while it waits to be written again on the next connection. */
   dropped?: ClosedError
   /** Its limit in ms, and the `Date.now()` past which it times out. */

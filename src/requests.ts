@@ -42,9 +42,15 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
    * often it arrives (its login reply's `dedupe`); 0: it does not, and nothing is ever resent.
    */
   let dedupe = 0
+  /** What the server's remembered replies belong to (its login reply's `dedupeScope`). */
+  let scope: unknown
 
-  /** Resending `request` now cannot run it twice: the server still remembers its first write. */
-  const resendable = (request: Pending) => request.retry && dedupe > 0 && Date.now() - request.written < dedupe
+  /**
+   * Resending `request` now cannot run it twice: the server still remembers its first write (the
+   * same scope, within the window). A socket closed for a frame too big (1009) is not retried.
+   */
+  const resendable = (request: Pending, error?: ClosedError) =>
+    request.retry && dedupe > 0 && request.scope === scope && Date.now() - request.written < dedupe && !(error && error.code === 1009)
 
   function write(request: Pending) {
     // A deduplicating server acknowledges one-way messages too: they go out as requests.
@@ -52,7 +58,10 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
     const { id, event, data } = request
     const frame = request.frame || (acknowledged ? protocol.encodeRequest(id, event, data) : protocol.encodeSend(event, data))
     request.sent = true
-    request.written = request.written || Date.now()
+    if (!request.written) {
+      request.written = Date.now()
+      request.scope = scope
+    }
     // Nothing reads the frame once written unless it may be written again: dropped here, it dies
     // young instead of being copied by every GC while the reply is awaited.
     request.frame = request.retry && dedupe > 0 ? frame : undefined
@@ -100,8 +109,9 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
      * Logged in (`window`: the login reply's `dedupe`, 0 for none): writes what waited, oldest first
      * (requests to be resent before the rest), while the connection stays online.
      */
-    flush(window: number) {
+    flush(window: number, dedupeScope?: unknown) {
       dedupe = window
+      scope = dedupeScope
       for (const request of pool.list()) {
         if (link.status !== 'online' || request.sent) continue
         try {
@@ -119,7 +129,7 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
      */
     fail(error: ClosedError, stopped?: Error) {
       for (const request of pool.list()) {
-        if (request.sent && resendable(request)) {
+        if (request.sent && resendable(request, error)) {
           request.sent = false
           request.dropped = error
         } else if (request.sent && pool.take(request.id)) request.reject(error)

@@ -15,6 +15,10 @@ export interface SubscriptionHooks {
   listen(emitter: EventEmitterType, event: string | symbol, listener: (...args: never[]) => void): () => void
   unlisten(emitter: EventEmitterType, event: string, handler: unknown): void
   log(...args: unknown[]): void
+  /** The last position handled per stream (`''`: the user's own pushes), shared with persist.ts. */
+  positions: Map<string, Position>
+  /** A position moved forward. */
+  moved(): void
 }
 
 /** The `onSubscribed` listeners' key, beside the handlers' event names: no event name can equal it. */
@@ -27,8 +31,7 @@ const SUBSCRIBED = Symbol()
  * @internal
  */
 export function createSubscriptions(hooks: SubscriptionHooks) {
-  const { EventEmitter, request, listen, unlisten, log } = hooks
-  const positions = new Map<string, Position>()
+  const { EventEmitter, request, listen, unlisten, log, positions, moved } = hooks
   const active = new Map<string, Subscription & { handlers: EventEmitterType; subscribe(): void }>()
 
   /** Keeps `position` for `stream` unless it is not newer; `false`: already handled. */
@@ -36,6 +39,7 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
     const kept = positions.get(stream)
     if (kept && kept.epoch === position.epoch && position.offset <= kept.offset) return false
     positions.set(stream, position)
+    moved()
     return true
   }
 

@@ -65,6 +65,9 @@ export interface TestRuntime {
   readonly suspended: boolean
 }
 
+/** WeChat's storage limit per mini-program, in characters here. */
+const STORAGE_LIMIT = 10 * 1024 * 1024
+
 /** What WeChat answers while a hidden mini-program's network is suspended. */
 const SUSPENDED = 'network api interrupted in suspend state'
 
@@ -80,6 +83,8 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
   const tasks: Array<TestSocketTask & { kill(how: 'silently' | 'lost' | 'interrupted'): void }> = []
   const listeners = { appShow: new Set<Callback>(), appHide: new Set<Callback>(), network: new Set<Callback>() }
   let online = true
+  /** What `setStorageSync` kept: it survives a relaunch (a new client on the same runtime). */
+  const storage = new Map<string, unknown>()
   let suspended = false
   let suspending: ReturnType<typeof setTimeout> | undefined
 
@@ -107,6 +112,13 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime
     onNetworkStatusChange: on(listeners.network),
     offNetworkStatusChange: off(listeners.network),
     getNetworkType: (options: { success?: Callback }) => options.success?.({ networkType: online ? 'wifi' : 'none' }),
+    // Storage as WeChat has it: '' for a missing key, and a throw past 10 MB (keys and values).
+    getStorageSync: (key: string) => (storage.has(key) ? storage.get(key) : ''),
+    setStorageSync(key: string, data: string) {
+      const size = [...storage].reduce((total, [k, v]) => total + (k === key ? 0 : k.length + String(v).length), key.length + String(data).length)
+      if (size > STORAGE_LIMIT) throw new Error('setStorageSync:fail exceed storage max size 10MB')
+      storage.set(key, data)
+    },
   }
   const fire = (set: Set<Callback>, result: unknown) => {
     for (const callback of [...set]) callback(result)

@@ -36,6 +36,7 @@ export function fromBase64(text: string): ArrayBuffer {
 }
 
 type AlipayMessage = { data?: unknown; isBuffer?: boolean }
+type AlipayStorage = { get(options: { key: string }): { data?: unknown }; set(options: { key: string; data: string }): void }
 
 /**
  * Alipay (`my`): asks for a SocketTask with `multiple: true` (without it there is one global socket
@@ -47,6 +48,11 @@ export function alipay(api: MiniProgramApi): Adapter {
   return miniProgram({
     onAppShow: api.onAppShow && api.onAppShow.bind(api),
     offAppShow: api.offAppShow && api.offAppShow.bind(api),
+    onAppHide: api.onAppHide && api.onAppHide.bind(api),
+    offAppHide: api.offAppHide && api.offAppHide.bind(api),
+    // Alipay's storage takes and returns objects: `my.getStorageSync({ key })` is `{ data }`.
+    getStorageSync: api.getStorageSync && ((key) => (api.getStorageSync as unknown as AlipayStorage['get'])({ key }).data),
+    setStorageSync: api.setStorageSync && ((key, data) => (api.setStorageSync as unknown as AlipayStorage['set'])({ key, data })),
     onNetworkStatusChange: api.onNetworkStatusChange && api.onNetworkStatusChange.bind(api),
     offNetworkStatusChange: api.offNetworkStatusChange && api.offNetworkStatusChange.bind(api),
     connectSocket(options) {

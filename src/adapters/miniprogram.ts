@@ -1,5 +1,5 @@
 import type { Adapter, ConnectOptions } from './types'
-import { taskConnection, watchLifecycle, type LifecycleApi, type SocketTaskLike } from './task'
+import { syncStorage, taskConnection, watchLifecycle, type LifecycleApi, type SocketTaskLike } from './task'
 
 /** A mini-program API object with `connectSocket` returning a SocketTask (wx, my, tt, qq, swan). */
 export interface MiniProgramApi extends LifecycleApi {
@@ -12,5 +12,6 @@ export function miniProgram(api: MiniProgramApi): Adapter {
     // A callback is always passed: some runtimes return a SocketTask only when one is given.
     connect: (url, handlers, options) => taskConnection(api.connectSocket(Object.assign({}, options, { url, complete() {} })), handlers),
     watch: (wake, visible) => watchLifecycle(api, wake, visible),
+    storage: syncStorage(api),
   }
 }

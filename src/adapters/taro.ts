@@ -1,6 +1,6 @@
 import { MpSocketError } from '../errors'
 import type { Adapter, ConnectOptions, Connection, ConnectionHandlers } from './types'
-import { taskConnection, watchLifecycle, type LifecycleApi, type SocketTaskLike } from './task'
+import { syncStorage, taskConnection, watchLifecycle, type LifecycleApi, type SocketTaskLike } from './task'
 
 /**
  * The part of Taro the adapter uses. In mini-program builds the `Taro` object has it all; in Taro 4's
@@ -64,5 +64,6 @@ export function taro(Taro: TaroApi): Adapter {
       }
     },
     watch: (wake, visible) => watchLifecycle(Taro, wake, visible),
+    storage: syncStorage(Taro),
   }
 }

@@ -1,4 +1,4 @@
-import type { Connection, ConnectionHandlers } from './types'
+import type { Connection, ConnectionHandlers, PositionStorage } from './types'
 
 type Callback<T = unknown> = (result: T) => void
 type BivariantCallback<T> = { bivarianceHack(result: T): void }['bivarianceHack']
@@ -27,7 +27,14 @@ export interface LifecycleApi {
   offAppHide?(callback: BivariantCallback<unknown>): void
   onNetworkStatusChange?(callback: Callback<{ isConnected: boolean }>): void
   offNetworkStatusChange?(callback: BivariantCallback<unknown>): void
+  /** Synchronous storage (`persist: true`). */
+  getStorageSync?(key: string): unknown
+  setStorageSync?(key: string, data: string): void
 }
+
+/** The runtime's synchronous storage, when it has one. @internal */
+export const syncStorage = (api: LifecycleApi): PositionStorage | undefined =>
+  api.getStorageSync && api.setStorageSync ? { get: (key) => api.getStorageSync!(key), set: (key, value) => api.setStorageSync!(key, value) } : undefined
 
 const ignore = () => {}
 

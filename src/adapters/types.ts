@@ -46,4 +46,21 @@ export interface Adapter {
    * function that removes every listener it added.
    */
   watch?(wake: () => void, visible?: (shown: boolean) => void): () => void
+  /** The runtime's key-value storage, for `persist: true`. */
+  storage?: PositionStorage
+}
+
+/**
+ * Where the positions handled survive a relaunch (`persist`): the runtime's storage (`persist:
+ * true`: `wx`/`uni`/`my`/`tt`/Taro `getStorageSync`, a browser's `localStorage`), or yours.
+ */
+export interface PositionStorage {
+  /** The value `set` stored under `key` (a runtime's `''` or `undefined` when there is none). */
+  get(key: string): unknown
+  set(key: string, value: string): void
+  /**
+   * The user a login payload logs in, whose positions are stored apart from every other user's.
+   * @default the payload's `u` field (the default protocol's login)
+   */
+  user?(payload: unknown): string | undefined
 }

@@ -27,5 +27,6 @@ export function uniAdapter(): Adapter {
         wake,
         visible,
       ),
+    storage: { get: (key) => uni.getStorageSync!(key), set: (key, value) => uni.setStorageSync!(key, value) },
   }
 }

@@ -37,6 +37,7 @@ interface EventSource {
 }
 declare const window: EventSource | undefined
 declare const document: (EventSource & { visibilityState: string }) | undefined
+declare const localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void } | undefined
 
 /**
  * Adapter over a WebSocket constructor: the browser's `WebSocket`, or `WebSocket` from the `ws`
@@ -80,6 +81,8 @@ export function web(WebSocketClass: WebSocketConstructor): Adapter {
         },
       }
     },
+    // Read when used: a sandboxed page throws on access, which costs the persistence, not the client.
+    storage: typeof localStorage === 'undefined' ? undefined : { get: (key) => localStorage!.getItem(key), set: (key, value) => localStorage!.setItem(key, value) },
     watch(wake, visible) {
       const onOnline = () => wake()
       const onVisibility = () => {

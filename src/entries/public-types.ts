@@ -9,7 +9,7 @@ export type { TaroApi } from '../adapters/taro'
 export type { MiniProgramApi } from '../adapters/miniprogram'
 export type { SocketTaskLike } from '../adapters/task'
 export type { RuntimeName } from '../adapters/auto'
-export type { Adapter, ConnectOptions, Connection, ConnectionHandlers } from '../adapters/types'
+export type { Adapter, ConnectOptions, Connection, ConnectionHandlers, PositionStorage } from '../adapters/types'
 export type {
   BodyOf,
   DataOf,

@@ -24,6 +24,7 @@ export interface FakeSocket {
 export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: boolean; failWhileConnecting?: boolean } = {}) {
   const sockets: FakeSocket[] = []
   let wake: (() => void) | undefined
+  let visible: ((shown: boolean) => void) | undefined
   let watching = 0
 
   const adapter: Adapter = {
@@ -66,12 +67,14 @@ export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: b
         },
       }
     },
-    watch(callback) {
+    watch(callback, onVisible) {
       wake = callback
+      visible = onVisible
       watching++
       return () => {
         watching--
         wake = undefined
+        visible = undefined
       }
     },
   }
@@ -88,6 +91,15 @@ export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: b
       return watching
     },
     wake() {
+      wake?.()
+    },
+    /** The app goes to the background (`onAppHide`). */
+    hide() {
+      visible?.(false)
+    },
+    /** The app comes back (`onAppShow`): visible, then a wake-up. */
+    show() {
+      visible?.(true)
       wake?.()
     },
   }

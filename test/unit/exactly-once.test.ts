@@ -143,6 +143,39 @@ describe('against a deduplicating server', () => {
   })
 })
 
+describe('scopes and frames that kill the socket', () => {
+  const scoped = (scope: string) => ({ epoch: 'E', offset: 0, recovered: true, dedupe: 60_000, dedupeScope: scope })
+
+  it('resends only to a server of the same scope: a restarted in-memory server forgot what ran', async () => {
+    const { fake, client } = setup(dedupeOptions)
+    await login(client, fake, scoped('process-1'))
+    const before = client.request('a').catch((error) => error)
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await login(client, fake, scoped('process-2'))
+    expect(await before).toBeInstanceOf(ClosedError)
+    expect(framesOf(fake, 'a')).toHaveLength(1)
+    // The same scope (another node on the same Redis) gets it again.
+    const kept = client.request('b')
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await login(client, fake, scoped('process-2'))
+    expect(framesOf(fake, 'b')).toHaveLength(2)
+    fake.last.reply('b', 'B')
+    await expect(kept).resolves.toBe('B')
+  })
+
+  it('never resends what was on a socket closed for a frame too big (1009)', async () => {
+    const { fake, client } = setup(dedupeOptions)
+    await login(client, fake)
+    const big = client.request('upload', 'x'.repeat(1000)).catch((error) => error)
+    fake.last.serverClose(1009, 'message too big')
+    const error = await big
+    expect(error).toBeInstanceOf(ClosedError)
+    expect((error as ClosedError).code).toBe(1009)
+  })
+})
+
 describe('against a server that does not deduplicate (no `dedupe` in its login reply)', () => {
   it('writes exactly the frames it always did, and fails what a dead socket carried', async () => {
     const { fake, client } = setup(dedupeOptions)

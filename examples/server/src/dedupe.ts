@@ -123,6 +123,12 @@ export class DedupeWindow {
 export interface DedupeStore {
   /** False while the store cannot be reached: requests are then deduplicated on this node only. */
   readonly available: boolean
+  /**
+   * What the stored replies belong to, told to clients with the window (`dedupeScope`): a client
+   * resends only to a server of the same scope, so a store that lost its entries (flushed, a new
+   * Redis) gets a new one and no request runs twice.
+   */
+  scope(): Promise<string>
   claim(user: string, id: string, window: number): Promise<'claimed' | 'running' | { reply: string }>
   /** The stored reply, `running` while its node still runs it, undefined once the claim is gone. */
   read(user: string, id: string): Promise<'running' | { reply: string } | undefined>

@@ -13,6 +13,8 @@ export interface LoginContext {
   engine(): Engine
   /** The dedupe window told to clients that track positions, in ms; 0: none. */
   dedupe: number
+  /** What the window's replies belong to: this process, or the Redis store shared by the nodes. */
+  dedupeScope(): Promise<string>
   log: (...args: unknown[]) => void
 }
 
@@ -66,7 +68,11 @@ export function createLogin(context: LoginContext) {
     session.positioned = true
     const attached = await attach(context.engine(), session, userStream(u), since, log)
     const body = { epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered }
-    session.reply(uuid, ReplyCode.ok, context.dedupe > 0 ? { ...body, dedupe: context.dedupe } : body)
+    // A scope that cannot be read (Redis unreachable) announces no window: nothing is resent.
+    const scope = context.dedupe > 0 ? await context.dedupeScope().catch(() => undefined) : undefined
+    const dedupe = scope ? { dedupe: context.dedupe, dedupeScope: scope } : undefined
+    if (session.phase === 'closing') return
+    session.reply(uuid, ReplyCode.ok, { ...body, ...dedupe })
     attached.flush()
   }
 

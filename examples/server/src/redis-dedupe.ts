@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { DedupeStore } from './dedupe'
 import type { RedisClient } from './redis-scripts'
 
@@ -14,9 +15,17 @@ export function redisDedupe(commands: RedisClient, prefix: string): DedupeStore 
   const keyOf = (user: string, id: string) => `${prefix}:dedupe:${JSON.stringify(user)}:${id}`
   const read = (value: unknown) => (typeof value !== 'string' ? undefined : value === RUNNING ? ('running' as const) : { reply: value })
 
+  let scope: string | undefined
   return {
     get available() {
       return commands.isReady
+    },
+    // One key shared by the nodes, made by the first; read once per node.
+    async scope() {
+      if (scope) return scope
+      const mine = randomUUID()
+      const before = await commands.sendCommand(['SET', `${prefix}:dedupe-scope`, mine, 'NX', 'GET'])
+      return (scope = typeof before === 'string' ? before : mine)
     },
     async claim(user, id, window) {
       const before = await commands.sendCommand(['SET', keyOf(user, id), RUNNING, 'NX', 'PX', String(window), 'GET'])

@@ -62,7 +62,10 @@ export function createServer(serverOptions: ServerOptions): ReferenceServer {
   let closing = false
 
   const push = createPush({ engine: currentEngine, sessions, ask: (question) => control.ask(question) })
-  const login = createLogin({ authenticate: createAuthenticator(options), sessions, engine: currentEngine, dedupe: options.dedupe, log })
+  // In memory, the replies remembered die with this process: a restarted server is a new scope.
+  const localScope = randomUUID()
+  const dedupeScope = () => (currentEngine().dedupe ? currentEngine().dedupe!.scope() : Promise.resolve(localScope))
+  const login = createLogin({ authenticate: createAuthenticator(options), sessions, engine: currentEngine, dedupe: options.dedupe, dedupeScope, log })
   const dedupe = options.dedupe > 0 ? createDedupe(dedupeLimits(options), { store: () => currentEngine().dedupe, unavailable, log }) : undefined
   const receive = createReceiver({ options, handlers, login, channels, authorize: options.authorize, engine: currentEngine, push, dedupe })
   const health = () => ({ ok: true, node: nodeId, connections: sessions.size, users: sessions.userCount, channels: channels.size })
