@@ -1,5 +1,5 @@
 // npm run bench: every measurement of docs/benchmarks.md, side by side, in one run.
-//   node bench/run.mjs [--quick] [--no-write] [--only=size,throughput,fanout,connections,storm,memory,recovery,channels,history]
+//   node bench/run.mjs [--quick] [--no-write] [--only=size,throughput,dedupe,faults,fanout,connections,storm,memory,recovery,channels,history]
 // --quick shrinks every count (a smoke run: the figures mean nothing); --no-write skips the docs
 // (docs/benchmarks.md, and README.md's quoted sizes when the size section runs).
 import { execFileSync } from 'node:child_process'
@@ -8,6 +8,8 @@ import { cpus, freemem, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { channelsSection, historySection, recoverySection } from './cluster-sections.mjs'
 import { startRedis } from './cluster.mjs'
+import { dedupeSection } from './dedupe.mjs'
+import { faultsSection } from './faults.mjs'
 import { fanout } from './sections.mjs'
 import { ROOT, ms, pinning, runClient, startServer, table } from './lib.mjs'
 import { quoteSizes, sizes } from './size.mjs'
@@ -19,8 +21,8 @@ const write = !args.includes('--no-write') && !quick
 const only = (args.find((arg) => arg.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean)
 const wanted = (name) => only.length === 0 || only.includes(name)
 const settings = quick
-  ? { requests: 2000, runs: 1, devices: 5, broadcast: 20, rounds: 3, idle: 100, storm: 50, concurrencies: [1, 64], ...clusterSettings(true) }
-  : { requests: 100_000, runs: 5, devices: 100, broadcast: 1000, rounds: 30, idle: 10_000, storm: 1000, concurrencies: [1, 64], ...clusterSettings(false) }
+  ? { requests: 2000, runs: 1, devices: 5, broadcast: 20, rounds: 3, idle: 100, storm: 50, concurrencies: [1, 64], faultClients: 5, faultRequests: 20, faultCutEvery: 50, faultRuns: 1, ...clusterSettings(true) }
+  : { requests: 100_000, runs: 5, devices: 100, broadcast: 1000, rounds: 30, idle: 10_000, storm: 1000, concurrencies: [1, 64], faultClients: 20, faultRequests: 300, faultCutEvery: 1000, faultRuns: 3, ...clusterSettings(false) }
 
 /** Counts of the multi-node sections (recovery, channels, history). */
 function clusterSettings(quick) {
@@ -54,6 +56,17 @@ if (wanted('throughput')) {
   ])
   say(markdown)
   say(verdicts.join('\n'))
+}
+
+if (wanted('faults')) {
+  say('== duplicates and losses under faults')
+  const markdown = await faultsSection(settings)
+  sections.push([
+    'Duplicates and losses under faults',
+    `${settings.faultClients} clients, each its own user, make ${settings.faultRequests} calls each of a handler that takes 5 ms and counts its runs by key, two in flight per client, through a TCP proxy that resets every connection every ${settings.faultCutEvery} ms until all calls settled; ${settings.faultRuns} runs, the libraries taking turns, a fresh server each time. mp-socket with its defaults (reconnect 1 s randomized by half, \`requestTimeout\` 10 s) against the reference server (dedupe on, 60 s); socket.io 4 with its defaults (reconnection 1 s randomized by half) and \`retries: 3\`, \`ackTimeout: 2000\`, its at-least-once retry. "Failed": the call's promise rejected (lost to the app); "extra runs": handler runs beyond the first for a key. ${pinning}.`,
+    markdown,
+  ])
+  say(markdown)
 }
 
 if (wanted('fanout')) {
@@ -104,10 +117,21 @@ if (wanted('memory')) {
   say(markdown)
 }
 
-if (['recovery', 'channels', 'history'].some(wanted)) {
+if (['dedupe', 'recovery', 'channels', 'history'].some(wanted)) {
   // One redis-server for all of them: both libraries take turns on it, flushed in between.
   const redis = await startRedis()
   try {
+    if (wanted('dedupe')) {
+      say('== dedupe cost')
+      const { markdown, verdicts } = await dedupeSection(settings, redis)
+      sections.push([
+        'What running requests once costs',
+        `mp-socket \`request()\` against one reference server process with dedupe off (\`DEDUPE=0\`), in memory (the default, 60 s) and in Redis (\`REDIS_URL\`, redis-server on the servers' CPU), ${settings.requests.toLocaleString('en')} requests per run after a warm-up, ${settings.runs} runs, medians, the modes taking turns within each round; payload and client as in the throughput section (one user). Redis commands per request: INFO commandstats before and after a run, divided by its requests (warm-up included), by command. ${pinning}.`,
+        `${markdown}\n\n${verdicts.map((v) => `- ${v}`).join('\n')}`,
+      ])
+      say(markdown)
+      say(verdicts.join('\n'))
+    }
     if (wanted('recovery')) {
       say('== recovery storm')
       const { markdown, storm } = await recoverySection(redis, settings, say)

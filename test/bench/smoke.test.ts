@@ -4,17 +4,22 @@ import { describe, expect, it } from 'vitest'
 
 // The benchmark is not a test, but it must not rot: a quick run (tiny counts, nothing written)
 // has to finish and print every section. No figure is checked. The multi-node sections (recovery
-// storm, channel fan-out, history cost) start redis-server, three nodes of each library and client
+// storm, channel fan-out, history cost, and dedupe in Redis) start redis-server, three nodes of each library and client
 // processes: a failure anywhere in them fails this run.
 describe('npm run bench', () => {
   it('runs every section in quick mode', () => {
     const result = spawnSync(process.execPath, [join(__dirname, '../../bench/run.mjs'), '--quick'], { encoding: 'utf8', timeout: 240_000 })
     expect(result.status, result.stderr).toBe(0)
-    for (const section of ['== size', '== request/reply throughput and latency', '== push fan-out', '== idle connections', '== reconnect storm', '== client memory', '== recovery storm', '== channel fan-out', '== history cost in Redis']) {
+    for (const section of ['== size', '== request/reply throughput and latency', '== duplicates and losses under faults', '== dedupe cost', '== push fan-out', '== idle connections', '== reconnect storm', '== client memory', '== recovery storm', '== channel fan-out', '== history cost in Redis']) {
       expect(result.stdout).toContain(section)
     }
     expect(result.stdout).toContain('| **mp-socket/wx** |')
     expect(result.stdout).toContain('socket.io 4 emitWithAck')
+    for (const mode of ['dedupe off (DEDUPE=0)', 'in memory (default)', 'in Redis (REDIS_URL)']) {
+      for (const concurrency of [1, 64]) expect(result.stdout).toContain(`| ${concurrency} | ${mode} |`)
+    }
+    expect(result.stdout).toContain('| mp-socket request() (defaults; server dedupe on) |')
+    expect(result.stdout).toContain('| socket.io 4 emitWithAck, retries: 3, ackTimeout: 2000 |')
     for (const kill of ['SIGKILL', 'SIGTERM']) {
       expect(result.stdout).toContain(`| ${kill} | mp-socket |`)
       expect(result.stdout).toContain(`| ${kill} | socket.io 4 + redis-streams-adapter |`)

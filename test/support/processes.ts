@@ -51,10 +51,13 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** Runs the built reference server (`npm run build` first) as its own process. */
-export async function startServerProcess(env: Record<string, string> = {}, port = 0): Promise<ServerProcess> {
+/**
+ * Runs the built reference server (`npm run build` first) as its own process, or `entry`: a script
+ * of the same contract (environment in, the same "reference server on" line out).
+ */
+export async function startServerProcess(env: Record<string, string> = {}, port = 0, entry = MAIN): Promise<ServerProcess> {
   if (!existsSync(MAIN)) throw new Error('examples/server/dist is missing: run `npm run build` first (`npm test` does)')
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [entry], {
     env: { ...process.env, MP_SECRET: SECRET, MP_PUSH_SECRET: PUSH_SECRET, PORT: String(port), QUIET: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -92,26 +95,31 @@ export async function startServerProcessUntil(cleanups: Array<() => unknown>, en
 }
 
 /**
- * A TCP proxy between clients and a server, to make the network misbehave: `blackhole()` keeps
- * connections open but swallows every byte both ways (a half-open connection), `cut()` resets them,
+ * A TCP proxy between clients and a server (or several: each new connection goes to the next one,
+ * as a load balancer does), to make the network misbehave: `blackhole()` keeps
+ * connections open but swallows every byte both ways (a half-open connection), `muteServer()` only
+ * what the server sends (a request arrives and runs, its reply is lost), `cut()` resets them,
  * `shut()` resets them and refuses new ones at once until `open()` (the server "offline": a client
  * sees a failed connect and backs off, without waiting for a connect timeout).
  */
-export async function startProxy(targetPort: number) {
+export async function startProxy(target: number | number[]) {
+  const targets = Array.isArray(target) ? target : [target]
   const pairs = new Set<[Socket, Socket]>()
   let swallowing = false
+  let muted = false
   let refusing = false
+  let next = 0
   const server = createServer((client) => {
     if (refusing) return void client.resetAndDestroy()
-    const upstream = connect(targetPort, '127.0.0.1')
+    const upstream = connect(targets[next++ % targets.length], '127.0.0.1')
     const pair: [Socket, Socket] = [client, upstream]
     pairs.add(pair)
-    const forward = (from: Socket, to: Socket) =>
+    const forward = (from: Socket, to: Socket, silenced: () => boolean) =>
       from.on('data', (chunk) => {
-        if (!swallowing) to.write(chunk)
+        if (!swallowing && !silenced()) to.write(chunk)
       })
-    forward(client, upstream)
-    forward(upstream, client)
+    forward(client, upstream, () => false)
+    forward(upstream, client, () => muted)
     const end = () => {
       pairs.delete(pair)
       client.destroy()
@@ -129,7 +137,8 @@ export async function startProxy(targetPort: number) {
       return pairs.size
     },
     blackhole: () => (swallowing = true),
-    restore: () => (swallowing = false),
+    muteServer: () => (muted = true),
+    restore: () => (swallowing = muted = false),
     cut() {
       for (const [client, upstream] of pairs) {
         client.resetAndDestroy()
