@@ -117,14 +117,18 @@ describe('positions on the user stream', () => {
     expect(recoveries).toEqual([{ recovered: false }, { recovered: true }, { recovered: true }, { recovered: true }])
   })
 
-  it('goes online after a login reply with no body, reporting no recovery', async () => {
-    const { fake, client } = setup()
+  it('goes online after a login reply with no body, or one without positions, reporting no recovery', async () => {
+    const { fake, client } = setup({ reconnect: { minDelay: 10 } })
     const recoveries = vi.fn()
     client.onLoggedIn(recoveries)
     client.connectionLoop()
     const ready = client.ready()
     await login(fake, null)
     await expect(ready).resolves.toBeUndefined()
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await login(fake, { user: 'user:6' })
+    expect(client.status).toBe('online')
     expect(recoveries).not.toHaveBeenCalled()
   })
 
@@ -243,9 +247,12 @@ describe('subscriptions', () => {
     const { fake, client } = setup()
     client.connectionLoop()
     await login(fake)
-    const sub = client.subscribe('c')
+    const text = client.subscribe('c')
     fake.last.reply('subscribe', 'ok')
-    await expect(sub.ready()).resolves.toEqual({ recovered: false })
+    await expect(text.ready()).resolves.toEqual({ recovered: false })
+    const object = client.subscribe('d')
+    fake.last.reply('subscribe', { channel: 'd' })
+    await expect(object.ready()).resolves.toEqual({ recovered: false })
   })
 
   it('unsubscribing while offline sends nothing and throws nothing; subscribing again later starts afresh', async () => {
