@@ -13,6 +13,5 @@ export default {
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  timeoutMS: 10_000,
   tempDirName: '.stryker-tmp',
 }

@@ -295,6 +295,19 @@ describe('requests', () => {
     expect(await custom).toMatchObject({ name: 'TimeoutError', timeout: 5000 })
   })
 
+  it('times each request out at its own deadline, whatever the order they were made in', async () => {
+    const { fake, client } = setup({ heartbeat: false })
+    await goOnline(client, fake)
+    const outcomes: string[] = []
+    for (const timeout of [1000, 2000, 3000]) client.request(`t${timeout}`, undefined, { timeout }).catch(() => outcomes.push(`t${timeout}`))
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(outcomes).toEqual(['t1000'])
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(outcomes).toEqual(['t1000', 't2000'])
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(outcomes).toEqual(['t1000', 't2000', 't3000'])
+  })
+
   // Guards the reply path: a reply takes its request out of the pool. Kept there, every answered
   // request would wait for its timeout (forever with `timeout: Infinity`) (issue 16).
   it('an answered request leaves nothing behind: no timer waits for its timeout, even an infinite one', async () => {

@@ -43,6 +43,25 @@ describe('jsonProtocol (seed 002 wire format)', () => {
     expect(parseJsonObject(new Uint8Array([123, 125]).buffer)).toBeUndefined()
   })
 
+  it('reads channels, positions and close frames only when they are well formed', () => {
+    const push = (fields: Record<string, unknown>) => jsonProtocol.decode(JSON.stringify({ type: 'app', event: 'e', ...fields }))
+    expect(push({ channel: 'c', epoch: 'E', offset: 3 })).toMatchObject({ channel: 'c', position: { epoch: 'E', offset: 3 } })
+    expect(push({ channel: 5 })).toMatchObject({ channel: undefined })
+    for (const half of [{ epoch: 'E' }, { offset: 3 }, { epoch: 'E', offset: '3' }, { epoch: 1, offset: 3 }]) {
+      expect(push(half), JSON.stringify(half)).toMatchObject({ position: undefined })
+    }
+    expect(jsonProtocol.decode('{"type":"close","code":4409,"reason":"kicked"}')).toEqual({ kind: 'close', code: 4409, reason: 'kicked' })
+    expect(jsonProtocol.decode('{"type":"close","code":4409}')).toEqual({ kind: 'close', code: 4409, reason: '' })
+    for (const frame of ['{"type":"close","code":"4409"}', '{"type":"other","code":4409}', '{"type":"other","uuid":1}', '{"type":"respon","data":{"error":0}}']) {
+      expect(jsonProtocol.decode(frame), frame).toBeUndefined()
+    }
+    for (const scalar of ['1', 'null', '"s"', 'true']) expect(parseJsonObject(scalar), scalar).toBeUndefined()
+  })
+
+  it('reads login refusals: 419 expired, 401 and 403 refused, others not about the token', () => {
+    expect([419, 401, 403, 500, 0].map((code) => jsonProtocol.authFailure?.(code, undefined))).toEqual(['expired', 'rejected', 'rejected', undefined, undefined])
+  })
+
   it('never throws on arbitrary input', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v))), (frame) => {

@@ -88,6 +88,49 @@ describe('positions on the user stream', () => {
     expect(recoveries).not.toHaveBeenCalled()
   })
 
+  it('keeps the position a login reply gives and presents it at the next login, even with no push between', async () => {
+    const { fake, client } = setup({ reconnect: { minDelay: 10 } })
+    client.connectionLoop()
+    await login(fake, { epoch: 'E', offset: 5, recovered: false })
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await flush()
+    fake.last.open()
+    expect(fake.last.lastRequest('login').data.since).toMatchObject({ epoch: 'E', offset: 5 })
+  })
+
+  it('keeps no position from a reply that has none, or only half of one', async () => {
+    const { fake, client } = setup({ reconnect: { minDelay: 10 } })
+    const recoveries: Recovery[] = []
+    client.onLoggedIn((recovery) => recoveries.push(recovery))
+    client.connectionLoop()
+    for (const body of [{ recovered: false }, { epoch: 'E', recovered: true }, { offset: 3, recovered: true }, { epoch: 7, offset: '3', recovered: true }]) {
+      await login(fake, body)
+      fake.last.serverClose(1006)
+      // The backoff grows: these connections never stayed online long enough to reset it.
+      await vi.advanceTimersByTimeAsync(1000)
+    }
+    await flush()
+    fake.last.open()
+    expect(fake.last.lastRequest('login').data.since).toBeNull()
+    expect(recoveries).toEqual([{ recovered: false }, { recovered: true }, { recovered: true }, { recovered: true }])
+  })
+
+  it('goes online after a login reply with no body, or one without positions, reporting no recovery', async () => {
+    const { fake, client } = setup({ reconnect: { minDelay: 10 } })
+    const recoveries = vi.fn()
+    client.onLoggedIn(recoveries)
+    client.connectionLoop()
+    const ready = client.ready()
+    await login(fake, null)
+    await expect(ready).resolves.toBeUndefined()
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await login(fake, { user: 'user:6' })
+    expect(client.status).toBe('online')
+    expect(recoveries).not.toHaveBeenCalled()
+  })
+
   it('adds no position to the login of a protocol that does not carry positions', async () => {
     const { jsonProtocol } = await import('../../src/protocol')
     const { positions, ...withoutPositions } = jsonProtocol
@@ -205,6 +248,107 @@ describe('subscriptions', () => {
     expect(fake.last.lastRequest('subscribe').data).toEqual({ channel: 'room', since: null })
     fake.last.reply('subscribe', { channel: 'room', epoch: 'R', offset: 9, recovered: false })
     await expect(again.ready()).resolves.toEqual({ recovered: false })
+  })
+
+  it('off() removes a handler of the subscription', async () => {
+    const { fake, client } = setup()
+    client.connectionLoop()
+    await login(fake)
+    const sub = client.subscribe('c')
+    const removed = vi.fn()
+    const kept = vi.fn()
+    sub.on('e', removed)
+    sub.on('e', kept)
+    sub.off('e', removed)
+    push(fake.last, 'x', 1, { channel: 'c' })
+    expect(removed).not.toHaveBeenCalled()
+    expect(kept).toHaveBeenCalledTimes(1)
+  })
+
+  it('a subscribe reply without positions resolves ready() with recovered false', async () => {
+    const { fake, client } = setup()
+    client.connectionLoop()
+    await login(fake)
+    const text = client.subscribe('c')
+    fake.last.reply('subscribe', 'ok')
+    await expect(text.ready()).resolves.toEqual({ recovered: false })
+    const object = client.subscribe('d')
+    fake.last.reply('subscribe', { channel: 'd' })
+    await expect(object.ready()).resolves.toEqual({ recovered: false })
+  })
+
+  it('unsubscribing while offline sends nothing and throws nothing; subscribing again later starts afresh', async () => {
+    const { fake, client } = setup()
+    const sub = client.subscribe('c')
+    expect(() => sub.unsubscribe()).not.toThrow()
+    client.connectionLoop()
+    await login(fake)
+    expect(fake.last.lastRequest('subscribe')).toBeUndefined()
+    expect(fake.last.lastRequest('unsubscribe')).toBeUndefined()
+  })
+
+  it('an old subscription unsubscribed again leaves the new one of its channel alone', async () => {
+    const { fake, client } = setup()
+    client.connectionLoop()
+    await login(fake)
+    const old = client.subscribe('c')
+    old.unsubscribe()
+    const current = client.subscribe('c')
+    const handler = vi.fn()
+    current.on('e', handler)
+    old.unsubscribe()
+    expect(fake.last.sent.filter((frame) => frame.event === 'unsubscribe')).toHaveLength(1)
+    push(fake.last, 'x', 1, { channel: 'c' })
+    expect(handler).toHaveBeenCalledTimes(1)
+  })
+
+  it('a reply to a subscription already given up keeps no position: the next subscribe claims none', async () => {
+    const { fake, client } = setup()
+    client.connectionLoop()
+    await login(fake)
+    const old = client.subscribe('c')
+    const subscribed = vi.fn()
+    old.onSubscribed(subscribed)
+    const oldRequest = fake.last.lastRequest('subscribe')
+    old.unsubscribe()
+    fake.last.receive({ type: 'respon', event: oldRequest.uuid, data: { error: 0, body: { channel: 'c', epoch: 'C', offset: 8, recovered: false } } })
+    await flush()
+    expect(subscribed).not.toHaveBeenCalled()
+    client.subscribe('c')
+    expect(fake.last.lastRequest('subscribe').data).toEqual({ channel: 'c', since: null })
+  })
+
+  it('a refusal of a subscription already given up does not end the new one of its channel', async () => {
+    const { fake, client } = setup()
+    client.connectionLoop()
+    await login(fake)
+    const old = client.subscribe('c')
+    const oldRequest = fake.last.lastRequest('subscribe')
+    old.unsubscribe()
+    const current = client.subscribe('c')
+    fake.last.receive({ type: 'respon', event: oldRequest.uuid, data: { error: 403, body: 'not allowed' } })
+    await flush()
+    const handler = vi.fn()
+    current.on('e', handler)
+    push(fake.last, 'x', 1, { channel: 'c' })
+    expect(handler).toHaveBeenCalledTimes(1)
+    fake.last.reply('subscribe', { channel: 'c', epoch: 'C', offset: 1, recovered: false })
+    await expect(current.ready()).resolves.toEqual({ recovered: false })
+  })
+
+  it('a subscribe lost with its connection is sent again after the next login', async () => {
+    const { fake, client } = setup({ reconnect: { minDelay: 10 } })
+    client.connectionLoop()
+    await login(fake)
+    const sub = client.subscribe('c')
+    expect(fake.last.lastRequest('subscribe')).toBeDefined()
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await login(fake)
+    expect(fake.sockets).toHaveLength(2)
+    expect(fake.last.lastRequest('subscribe').data).toEqual({ channel: 'c', since: null })
+    fake.last.reply('subscribe', { channel: 'c', epoch: 'C', offset: 0, recovered: false })
+    await expect(sub.ready()).resolves.toEqual({ recovered: false })
   })
 
   it('a handler that throws breaks neither the client nor the other handlers', async () => {
