@@ -47,7 +47,8 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
   function settle(stream: string, body: unknown): Recovery | undefined {
     const reply = body as PositionReply | undefined
     if (!reply || typeof reply !== 'object' || typeof reply.recovered !== 'boolean') return
-    if (typeof reply.epoch === 'string' && typeof reply.offset === 'number') accept(stream, reply as Position)
+    // Only the position: the rest of the reply (recovered, dedupe...) must not go back as `since`.
+    if (typeof reply.epoch === 'string' && typeof reply.offset === 'number') accept(stream, { epoch: reply.epoch, offset: reply.offset })
     return { recovered: reply.recovered }
   }
 

@@ -34,7 +34,7 @@ describe('positions and recovery (one node, in memory)', () => {
     const { server, url } = await start()
     const client = await connect(url)
     const reply = await client.request('login', { u: 'user:1', token: signToken(SECRET, 'user:1'), since: null })
-    expect(reply).toEqual({ error: 0, body: { epoch: expect.any(String), offset: 0, recovered: false, dedupe: 60_000 } })
+    expect(reply).toEqual({ error: 0, body: { epoch: expect.any(String), offset: 0, recovered: false, dedupe: 60_000, dedupeScope: expect.any(String) } })
     await server.push({ event: 'e', msg: 'one', to: 'user:1' })
     expect(await client.waitFor((m) => m.type === 'app')).toEqual({ type: 'app', event: 'e', msg: 'one', to: 'user:1', epoch: reply.body.epoch, offset: 1 })
   })
@@ -72,12 +72,12 @@ describe('positions and recovery (one node, in memory)', () => {
     const { epoch } = first.body
     for (const since of [{ epoch: 'gone', offset: 9 }, { epoch, offset: 2 }, { epoch, offset: 11 }]) {
       const { r, c } = await login(since)
-      expect(r.body).toEqual({ epoch, offset: 10, recovered: false, dedupe: 60_000 })
+      expect(r.body).toEqual({ epoch, offset: 10, recovered: false, dedupe: 60_000, dedupeScope: expect.any(String) })
       expect(c.messages.filter((m) => m.type === 'app')).toEqual([])
     }
     // Within the window: 8, 9, 10 are still there.
     const { r, c } = await login({ epoch, offset: 7 })
-    expect(r.body).toEqual({ epoch, offset: 10, recovered: true, dedupe: 60_000 })
+    expect(r.body).toEqual({ epoch, offset: 10, recovered: true, dedupe: 60_000, dedupeScope: expect.any(String) })
     expect(c.messages.filter((m) => m.type === 'app').map((m) => m.msg)).toEqual(['8', '9', '10'])
     expect(c.messages.findIndex((m) => m.type === 'respon')).toBe(3) // the replay comes before the reply
   })

@@ -1,3 +1,4 @@
+import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ReplyError, signToken } from '../../examples/server/src/index'
 import { SECRET, referenceHarness } from '../support/reference'
@@ -31,7 +32,7 @@ describe('requests run once per user and id (one node, in memory)', () => {
     const on = await start({ dedupe: 5000 })
     const off = await start({ dedupe: 0 })
     for (const [url, expected] of [
-      [on.url, { epoch: expect.any(String), offset: 0, recovered: false, dedupe: 5000 }],
+      [on.url, { epoch: expect.any(String), offset: 0, recovered: false, dedupe: 5000, dedupeScope: expect.any(String) }],
       [off.url, { epoch: expect.any(String), offset: 0, recovered: false }],
     ] as const) {
       const client = await connect(url)
@@ -39,6 +40,20 @@ describe('requests run once per user and id (one node, in memory)', () => {
       expect(reply).toEqual({ error: 0, body: expected })
       expect(await client.request('login', { u: 'user:1', token: signToken(SECRET, 'user:1') })).toEqual({ error: 0, body: 'logged in' })
     }
+  })
+
+  it('names the scope of its window: one per process in memory, one for every node on a Redis', async () => {
+    const first = await start()
+    const second = await start()
+    const scopeOf = async (url: string) => {
+      const client = await connect(url)
+      return (await client.request('login', { u: 'user:1', token: signToken(SECRET, 'user:1'), since: null })).body.dedupeScope
+    }
+    const scope = await scopeOf(first.url)
+    expect(scope).toEqual(expect.any(String))
+    // Another login to the same process: the same scope; another process (a restart): another.
+    expect(await scopeOf(first.url)).toBe(scope)
+    expect(await scopeOf(second.url)).not.toBe(scope)
   })
 
   it('runs concurrent duplicates from two sockets of a user once, and answers both with that run', async () => {
@@ -166,6 +181,24 @@ describe('requests run once per user and id across nodes (Redis)', () => {
     redis = await startRedis()
   })
   afterAll(() => redis.stop())
+
+  it('names one scope for every node on a Redis, and a new one once that Redis lost its data', async () => {
+    const nodeA = await start({ redisUrl: redis.url })
+    const nodeB = await start({ redisUrl: redis.url })
+    const scopeOf = async (url: string) => {
+      const client = await connect(url)
+      return (await client.request('login', { u: 'user:1', token: signToken(SECRET, 'user:1'), since: null })).body.dedupeScope
+    }
+    const scope = await scopeOf(nodeA.url)
+    expect(scope).toEqual(expect.any(String))
+    expect(await scopeOf(nodeB.url)).toBe(scope)
+    const commands = createClient({ url: redis.url })
+    await commands.connect()
+    await commands.flushAll()
+    await commands.quit()
+    const nodeC = await start({ redisUrl: redis.url })
+    expect(await scopeOf(nodeC.url)).not.toBe(scope)
+  })
 
   it('runs the same id sent to two nodes at once once; the other node waits for that reply', async () => {
     const nodeA = await start({ redisUrl: redis.url })

@@ -193,3 +193,15 @@ describe('against a server that does not deduplicate (no `dedupe` in its login r
     expect(framesOf(fake, 'b')).toHaveLength(1)
   })
 })
+
+describe('what goes back as since', () => {
+  it('is the position only, never the rest of the reply that carried it', async () => {
+    const { fake, client } = setup(dedupeOptions)
+    await login(client, fake, { epoch: 'E', offset: 4, recovered: false, dedupe: 60_000, dedupeScope: 's', user: 'user:6' })
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await flush()
+    fake.last.open()
+    expect(fake.last.lastRequest('login').data.since).toEqual({ epoch: 'E', offset: 4 })
+  })
+})
