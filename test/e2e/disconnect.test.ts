@@ -1,7 +1,6 @@
 // Kicking a user from anywhere (issue 18): `POST /disconnect` on any node, `{"disconnect": …}`
 // published on the push channel, `server.disconnect()`, against two CLI nodes on one redis-server
 // (and an in-process node beside them); the SDK client stops with KickedError and stays off.
-import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createServer, type ReferenceServer } from '../../examples/server/src/index'
@@ -10,24 +9,17 @@ import { web } from '../../src/adapters/web'
 import { createSocket } from '../../src/create'
 import { KickedError } from '../../src/errors'
 import type { MpSocket } from '../../src/types'
-import { PUSH_SECRET, SECRET, eventually, startRedis, startServerProcess, type ServerProcess } from '../support/processes'
+import { PUSH_SECRET, SECRET, eventually, startTwoNodes, type ServerProcess } from '../support/processes'
 
-let redis: Awaited<ReturnType<typeof startRedis>>
+let redis: Awaited<ReturnType<typeof startTwoNodes>>['redis']
 let nodeA: ServerProcess
 let nodeB: ServerProcess
-let publisher: ReturnType<typeof createClient>
+let publisher: Awaited<ReturnType<typeof startTwoNodes>>['publisher']
 const cleanups: Array<() => unknown> = []
 const each: Array<() => unknown> = []
 
 beforeAll(async () => {
-  redis = await startRedis()
-  cleanups.push(() => redis.stop())
-  ;[nodeA, nodeB] = await Promise.all([0, 1].map(() => startServerProcess({ REDIS_URL: redis.url, CHANNELS: '*' })))
-  cleanups.push(() => nodeA.kill(), () => nodeB.kill())
-  publisher = createClient({ url: redis.url })
-  publisher.on('error', () => {})
-  await publisher.connect()
-  cleanups.push(() => publisher.destroy())
+  ;({ redis, nodeA, nodeB, publisher } = await startTwoNodes(cleanups))
 })
 afterEach(async () => {
   for (const cleanup of each.splice(0).reverse()) await cleanup()

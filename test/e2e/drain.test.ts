@@ -1,7 +1,6 @@
 // A node that stops cleanly (issue 18), two CLI nodes on one redis-server: on SIGTERM its presence
 // is gone from Redis before it exits, and its clients, told 1012 after the close frame, move to
 // the other node and get every push made meanwhile exactly once.
-import { createClient } from 'redis'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { signToken } from '../../examples/server/src/token'
@@ -10,23 +9,16 @@ import { createSocket } from '../../src/create'
 import type { ClosedError } from '../../src/errors'
 import type { MpSocket } from '../../src/types'
 import { rawClient } from '../support/raw'
-import { SECRET, eventually, startRedis, startServerProcess, type ServerProcess } from '../support/processes'
+import { SECRET, eventually, startTwoNodes, type ServerProcess } from '../support/processes'
 
 const cleanups: Array<() => unknown> = []
-let redis: Awaited<ReturnType<typeof startRedis>>
+let redis: Awaited<ReturnType<typeof startTwoNodes>>['redis']
 let nodeA: ServerProcess
 let nodeB: ServerProcess
-let publisher: ReturnType<typeof createClient>
+let publisher: Awaited<ReturnType<typeof startTwoNodes>>['publisher']
 
 beforeEach(async () => {
-  redis = await startRedis()
-  cleanups.push(() => redis.stop())
-  ;[nodeA, nodeB] = await Promise.all([0, 1].map(() => startServerProcess({ REDIS_URL: redis.url, CHANNELS: '*', RATE_LIMIT: '0' })))
-  cleanups.push(() => nodeA.kill(), () => nodeB.kill())
-  publisher = createClient({ url: redis.url })
-  publisher.on('error', () => {})
-  await publisher.connect()
-  cleanups.push(() => publisher.destroy())
+  ;({ redis, nodeA, nodeB, publisher } = await startTwoNodes(cleanups, { RATE_LIMIT: '0' }))
 })
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()

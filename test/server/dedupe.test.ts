@@ -6,6 +6,12 @@ import { eventually, startRedis } from '../support/processes'
 
 const { start, connect, loggedIn } = referenceHarness()
 
+/** The `dedupeScope` a login to `url` is told. */
+async function scopeOf(url: string) {
+  const client = await connect(url)
+  return (await client.request('login', { u: 'user:1', token: signToken(SECRET, 'user:1'), since: null })).body.dedupeScope
+}
+
 /** A handler that counts its runs and answers only when released. */
 function gated() {
   const runs: unknown[] = []
@@ -45,10 +51,6 @@ describe('requests run once per user and id (one node, in memory)', () => {
   it('names the scope of its window: one per process in memory, one for every node on a Redis', async () => {
     const first = await start()
     const second = await start()
-    const scopeOf = async (url: string) => {
-      const client = await connect(url)
-      return (await client.request('login', { u: 'user:1', token: signToken(SECRET, 'user:1'), since: null })).body.dedupeScope
-    }
     const scope = await scopeOf(first.url)
     expect(scope).toEqual(expect.any(String))
     // Another login to the same process: the same scope; another process (a restart): another.
@@ -185,10 +187,6 @@ describe('requests run once per user and id across nodes (Redis)', () => {
   it('names one scope for every node on a Redis, and a new one once that Redis lost its data', async () => {
     const nodeA = await start({ redisUrl: redis.url })
     const nodeB = await start({ redisUrl: redis.url })
-    const scopeOf = async (url: string) => {
-      const client = await connect(url)
-      return (await client.request('login', { u: 'user:1', token: signToken(SECRET, 'user:1'), since: null })).body.dedupeScope
-    }
     const scope = await scopeOf(nodeA.url)
     expect(scope).toEqual(expect.any(String))
     expect(await scopeOf(nodeB.url)).toBe(scope)

@@ -1,3 +1,4 @@
+import { createClient } from 'redis'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
@@ -226,3 +227,19 @@ export async function eventually<T>(check: () => T | Promise<T>, timeout = 10_00
 
 /** Timers alive in this process right now (Node's own count). */
 export const liveTimers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length
+
+/**
+ * Two CLI nodes on one redis-server (`env` added to theirs), and a Redis client for the test, as a
+ * backend would publish with; all stopped through `cleanups`.
+ */
+export async function startTwoNodes(cleanups: Array<() => unknown>, env: Record<string, string> = {}) {
+  const redis = await startRedis()
+  cleanups.push(() => redis.stop())
+  const [nodeA, nodeB] = await Promise.all([0, 1].map(() => startServerProcess({ REDIS_URL: redis.url, CHANNELS: '*', ...env })))
+  cleanups.push(() => nodeA.kill(), () => nodeB.kill())
+  const publisher = createClient({ url: redis.url })
+  publisher.on('error', () => {})
+  await publisher.connect()
+  cleanups.push(() => publisher.destroy())
+  return { redis, nodeA, nodeB, publisher }
+}
