@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { isChannelName } from './channels'
+import type { Engine } from './engine'
 import { parsePush, type PushInput } from './push'
 import { deeperThan } from './frames'
+import { channelHistory, readHistoryQuery } from './history'
 import type { ResolvedOptions } from './options'
 import { sameSecret } from './token'
 
@@ -8,6 +11,7 @@ export interface RouteContext {
   options: ResolvedOptions
   health(): Record<string, unknown>
   push(message: PushInput): Promise<number>
+  engine(): Engine
 }
 
 /**
@@ -16,7 +20,7 @@ export interface RouteContext {
  */
 const DRAIN_FACTOR = 16
 
-/** The HTTP side of the server: `POST /push`, `GET /health`, then the application's routes. */
+/** The HTTP side of the server: `POST /push`, `POST /history`, `GET /health`, then the application's routes. */
 export function createRoutes(context: RouteContext) {
   const { options } = context
   const { maxPayload, pushSecret, maxDepth } = options
@@ -24,6 +28,7 @@ export function createRoutes(context: RouteContext) {
   return async function route(request: IncomingMessage, response: ServerResponse) {
     const path = (request.url || '/').split('?')[0]
     if (request.method === 'GET' && path === '/health') return json(response, 200, context.health())
+    if (path === '/history') return history(context, request, response)
     if (path === '/push') {
       if (request.method !== 'POST') return json(response, 405, { error: 'use POST' })
       const authorization = String(request.headers.authorization || '')
@@ -43,6 +48,31 @@ export function createRoutes(context: RouteContext) {
     if (options.routes && (await options.routes(request, response))) return
     json(response, 404, { error: 'not found' })
   }
+}
+
+/**
+ * `POST /history` `{channel, limit, before?}` with the push bearer token: a channel's last
+ * publications for backends, as a subscriber's `history()` gets them (no `authorize`).
+ */
+async function history(context: RouteContext, request: IncomingMessage, response: ServerResponse) {
+  const { pushSecret, maxPayload } = context.options
+  if (request.method !== 'POST') return json(response, 405, { error: 'use POST' })
+  if (!sameSecret(String(request.headers.authorization || ''), `Bearer ${pushSecret}`)) return json(response, 401, { error: 'bad or missing bearer token' })
+  const body = await readBody(request, maxPayload)
+  let fields: unknown
+  try {
+    fields = body === undefined ? undefined : JSON.parse(body)
+  } catch {
+    // answered below like any other body that is not an object
+  }
+  if (!fields || typeof fields !== 'object') return json(response, 400, { error: 'expected {channel, limit, before?} as JSON' })
+  const { channel } = fields as Record<string, unknown>
+  if (!isChannelName(channel)) return json(response, 400, { error: 'channel must be a name of 1 to 200 characters' })
+  const query = readHistoryQuery(fields as Record<string, unknown>)
+  if (typeof query === 'string') return json(response, 400, { error: query })
+  const page = await channelHistory(context.engine(), channel, query)
+  response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
+  response.end(page)
 }
 
 /**

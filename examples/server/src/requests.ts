@@ -5,8 +5,10 @@ import { MAX_REQUEST_ID, type Dedupe } from './dedupe'
 import type { Engine } from './engine'
 import { parseFrame } from './frames'
 import type { Handler } from './handlers'
+import { channelHistory, readHistoryQuery } from './history'
 import type { Login } from './login'
 import type { ResolvedOptions } from './options'
+import { accessOf, type Presence } from './presence'
 import type { PushInput } from './push'
 import { attach } from './recovery'
 import { replyData, type Session } from './session'
@@ -19,6 +21,7 @@ export interface RequestContext {
   authorize: Authorize
   channels: Channels
   engine(): Engine
+  presence: Presence
   push(message: PushInput): Promise<number>
   /** Runs each request once per (user, id) within its window; undefined when `dedupe` is 0. */
   dedupe?: Dedupe
@@ -33,37 +36,72 @@ export function createReceiver(context: RequestContext) {
   const { options, handlers, channels, dedupe } = context
   const { log } = options
   const asObject = (data: unknown) => (data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {})
+  const badName = 'channel must be a name of 1 to 200 characters'
+
+  /** What `authorize` grants `user` on `channel`: undefined when denied (a throw denies). */
+  async function accessTo(channel: string, user: string, session: Session) {
+    try {
+      return accessOf(await context.authorize(channel, { user, socketId: session.id }))
+    } catch (error) {
+      log('authorize threw:', error)
+    }
+  }
 
   async function subscribe(session: Session, user: string, data: unknown, uuid: unknown) {
     const fields = asObject(data)
     const { channel } = fields
-    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, 'channel must be a name of 1 to 200 characters')
+    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, badName)
     const { since, bad } = readSince(fields)
     if (bad) return session.reply(uuid, ReplyCode.badRequest, 'since must be null or {epoch, offset}')
     if (!session.channels.has(channel) && session.channels.size >= options.maxSubscriptions) {
       return session.reply(uuid, ReplyCode.badRequest, `at most ${options.maxSubscriptions} subscriptions per socket`)
     }
-    let allowed = false
-    try {
-      allowed = (await context.authorize(channel, { user, socketId: session.id })) === true
-    } catch (error) {
-      log('authorize threw:', error)
-    }
-    if (!allowed) return session.reply(uuid, ReplyCode.forbidden, 'not allowed')
+    const access = await accessTo(channel, user, session)
+    if (!access) return session.reply(uuid, ReplyCode.forbidden, 'not allowed')
     if (session.phase === 'closing' || session.user !== user) return // closed or logged in as someone else meanwhile
     channels.add(session, channel)
     const attached = await attach(context.engine(), session, channelStream(channel), since, log)
     session.reply(uuid, ReplyCode.ok, { channel, epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered })
     attached.flush()
+    // Still following it (no unsubscribe, no close while history was read): in its presence now.
+    if (session.channels.has(channel) && session.open) context.presence.add(session, channel, user, access)
+  }
+
+  /** `{channel, limit, before?}`: the channel's last publications, to whoever may subscribe to it. */
+  async function history(session: Session, user: string, data: unknown, uuid: unknown) {
+    const fields = asObject(data)
+    const { channel } = fields
+    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, badName)
+    const query = readHistoryQuery(fields)
+    if (typeof query === 'string') return session.reply(uuid, ReplyCode.badRequest, query)
+    if (!(await accessTo(channel, user, session))) return session.reply(uuid, ReplyCode.forbidden, 'not allowed')
+    const body = await channelHistory(context.engine(), channel, query)
+    if (typeof uuid === 'string' || typeof uuid === 'number') session.replyWith(uuid, `{"error":0,"body":${body}}`)
+  }
+
+  /** `{channel}`: who follows it, to whoever `authorize` lets see its presence. */
+  async function presence(session: Session, user: string, data: unknown, uuid: unknown) {
+    const { channel } = asObject(data)
+    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, badName)
+    const access = await accessTo(channel, user, session)
+    if (!access?.watch) return session.reply(uuid, ReplyCode.forbidden, access ? 'presence not allowed' : 'not allowed')
+    session.reply(uuid, ReplyCode.ok, await context.presence.read(channel))
   }
 
   function unsubscribe(session: Session, data: unknown, uuid: unknown) {
     const { channel } = asObject(data)
-    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, 'channel must be a name of 1 to 200 characters')
+    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, badName)
     channels.remove(session, channel)
+    context.presence.remove(session, channel)
     session.recovering.delete(channelStream(channel))
     session.latest.delete(channelStream(channel))
     session.reply(uuid, ReplyCode.ok, 'unsubscribed')
+  }
+
+  /** A history or presence read that failed (Redis unreachable): answered 500, not left hanging. */
+  function failed(session: Session, uuid: unknown, what: string, error: Error) {
+    log(what, 'failed:', error.message)
+    session.reply(uuid, ReplyCode.internal, `${what} unavailable`)
   }
 
   /** The reply's error code and body for a handler that threw or rejected. */
@@ -121,6 +159,8 @@ export function createReceiver(context: RequestContext) {
     if (user === undefined) return session.reply(uuid, ReplyCode.unauthorized, 'login first')
     if (event === 'subscribe') return void subscribe(session, user, data, uuid).catch((error) => log('subscribe failed:', error))
     if (event === 'unsubscribe') return unsubscribe(session, data, uuid)
+    if (event === 'history') return void history(session, user, data, uuid).catch((error) => failed(session, uuid, 'history', error))
+    if (event === 'presence') return void presence(session, user, data, uuid).catch((error) => failed(session, uuid, 'presence', error))
     const handler = handlers.get(event)
     if (!handler) return session.reply(uuid, ReplyCode.notFound, `unknown event ${event}`)
     // Numeric ids are the millisecond timestamps of socket.js-style clients: two devices of a user

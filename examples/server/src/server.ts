@@ -16,6 +16,7 @@ import { envelopeRule, toIngestRule } from './ingest'
 import { startLiveness } from './liveness'
 import { createLogin } from './login'
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options'
+import { createPresence } from './presence'
 import { createPush } from './push'
 import { createReceiver } from './requests'
 import { replyData, Session } from './session'
@@ -40,7 +41,8 @@ export function createServer(serverOptions: ServerOptions) {
       .catch((error) => log('presence update failed:', error.message))
   })
   const channels = new Channels()
-  const delivery = createDelivery(sessions, channels)
+  const presence = createPresence({ engine: currentEngine, limit: options.presenceLimit, log })
+  const delivery = { ...createDelivery(sessions, channels), signal: presence.deliver }
   // With Redis, the engine exists once listen() has connected it; sockets arrive only after that.
   const nodeId = redisUrl ? randomUUID() : 'local'
   let engine: Engine | undefined = redisUrl ? undefined : memoryEngine(delivery, options.history)
@@ -53,9 +55,9 @@ export function createServer(serverOptions: ServerOptions) {
   const push = createPush({ engine: currentEngine, sessions, channels })
   const login = createLogin({ authenticate: createAuthenticator(options), sessions, engine: currentEngine, dedupe: options.dedupe, log })
   const dedupe = options.dedupe > 0 ? createDedupe(dedupeLimits(options), { store: () => currentEngine().dedupe, unavailable, log }) : undefined
-  const receive = createReceiver({ options, handlers, login, channels, authorize: options.authorize, engine: currentEngine, push, dedupe })
+  const receive = createReceiver({ options, handlers, login, channels, authorize: options.authorize, engine: currentEngine, presence, push, dedupe })
   const health = () => ({ ok: true, node: nodeId, connections: sessions.size, users: sessions.userCount, channels: channels.size })
-  const http = createHttp(options, createRoutes({ options, push, health }))
+  const http = createHttp(options, createRoutes({ options, push, health, engine: currentEngine }))
   const wss = new WebSocketServer({ server: http, maxPayload: options.maxPayload })
   wss.on('connection', accept)
   const stopLiveness = startLiveness(sessions, options)
@@ -71,6 +73,7 @@ export function createServer(serverOptions: ServerOptions) {
 
   function ended(session: Session) {
     channels.removeAll(session)
+    presence.removeAll(session)
     sessions.remove(session)
   }
 
