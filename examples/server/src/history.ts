@@ -26,11 +26,18 @@ export function pageOf(position: Position, entries: Publication[], query: Histor
 }
 
 /**
- * A channel's page as the JSON text of a reply body or of `POST /history`'s answer:
- * `{"publications":[…],"epoch":…,"offset":…}`, each publication the very frame its subscribers got.
+ * A channel's page as the JSON text of a reply body or of `POST /history`'s answer: the
+ * publications, oldest first, each `{"event":…,"message":…,"position":{"epoch":…,"offset":…}}`
+ * where `message` is the very frame its subscribers got (what the SDK's handlers get).
  */
 export async function channelHistory(engine: Engine, channel: string, query: HistoryQuery): Promise<string> {
-  const { position, publications } = await engine.history(channelStream(channel), query)
-  const frames = publications.map((publication) => frameOf(publication, true))
-  return `{"publications":[${frames.join(',')}],"epoch":${JSON.stringify(position.epoch)},"offset":${position.offset}}`
+  const { publications } = await engine.history(channelStream(channel), query)
+  const entries = publications.map((publication) => {
+    const position = `{"epoch":${JSON.stringify(publication.epoch)},"offset":${publication.offset}}`
+    return `{"event":${JSON.stringify(eventOf(publication))},"message":${frameOf(publication, true)},"position":${position}}`
+  })
+  return `[${entries.join(',')}]`
 }
+
+/** The event of a stored publication, from its `{"event":…,"msg":…}` text. */
+const eventOf = (publication: Publication) => (JSON.parse(publication.data) as { event: string }).event
