@@ -1,4 +1,4 @@
-import type { ChannelGrant } from './presence'
+import { accessOf, type Access, type ChannelGrant } from './presence'
 import type { Session } from './session'
 
 /**
@@ -13,6 +13,17 @@ export type Authorize = (channel: string, context: { user: string; socketId: str
 const CHANNEL_NAME = /^[^\u0000-\u001f\u007f]{1,200}$/
 
 export const isChannelName = (value: unknown): value is string => typeof value === 'string' && CHANNEL_NAME.test(value)
+
+export const badName = 'channel must be a name of 1 to 200 characters'
+
+/** What `authorize` grants on `channel`: undefined when denied (a throw denies, and is logged). */
+export async function accessTo(authorize: Authorize, channel: string, context: { user: string; socketId: string }, log: (...args: unknown[]) => void): Promise<Access | undefined> {
+  try {
+    return accessOf(await authorize(channel, context))
+  } catch (error) {
+    log('authorize threw:', error)
+  }
+}
 
 /**
  * An `authorize` from simple patterns, for configuration: `courier:*` allows every channel that

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { isChannelName } from './channels'
+import { badName, isChannelName } from './channels'
 import type { Engine } from './engine'
 import { parsePush, type PushInput } from './push'
 import { deeperThan } from './frames'
@@ -67,7 +67,7 @@ async function history(context: RouteContext, request: IncomingMessage, response
   }
   if (!fields || typeof fields !== 'object') return json(response, 400, { error: 'expected {channel, limit, before?} as JSON' })
   const { channel } = fields as Record<string, unknown>
-  if (!isChannelName(channel)) return json(response, 400, { error: 'channel must be a name of 1 to 200 characters' })
+  if (!isChannelName(channel)) return json(response, 400, { error: badName })
   const query = readHistoryQuery(fields as Record<string, unknown>)
   if (typeof query === 'string') return json(response, 400, { error: query })
   const page = await channelHistory(context.engine(), channel, query)

@@ -1,14 +1,14 @@
 import type { RawData } from 'ws'
-import { isChannelName, type Authorize, type Channels } from './channels'
+import { accessTo, badName, isChannelName, type Authorize, type Channels } from './channels'
+import { createChannelReads } from './channel-reads'
 import { CloseCode, ReplyCode, ReplyError } from './codes'
 import { MAX_REQUEST_ID, type Dedupe } from './dedupe'
 import type { Engine } from './engine'
-import { parseFrame } from './frames'
+import { asObject, parseFrame } from './frames'
 import type { Handler } from './handlers'
-import { channelHistory, readHistoryQuery } from './history'
 import type { Login } from './login'
 import type { ResolvedOptions } from './options'
-import { accessOf, type Presence } from './presence'
+import type { Presence } from './presence'
 import type { PushInput } from './push'
 import { attach } from './recovery'
 import { replyData, type Session } from './session'
@@ -35,17 +35,7 @@ export interface RequestContext {
 export function createReceiver(context: RequestContext) {
   const { options, handlers, channels, dedupe } = context
   const { log } = options
-  const asObject = (data: unknown) => (data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {})
-  const badName = 'channel must be a name of 1 to 200 characters'
-
-  /** What `authorize` grants `user` on `channel`: undefined when denied (a throw denies). */
-  async function accessTo(channel: string, user: string, session: Session) {
-    try {
-      return accessOf(await context.authorize(channel, { user, socketId: session.id }))
-    } catch (error) {
-      log('authorize threw:', error)
-    }
-  }
+  const reads = createChannelReads(context)
 
   async function subscribe(session: Session, user: string, data: unknown, uuid: unknown) {
     const fields = asObject(data)
@@ -56,7 +46,7 @@ export function createReceiver(context: RequestContext) {
     if (!session.channels.has(channel) && session.channels.size >= options.maxSubscriptions) {
       return session.reply(uuid, ReplyCode.badRequest, `at most ${options.maxSubscriptions} subscriptions per socket`)
     }
-    const access = await accessTo(channel, user, session)
+    const access = await accessTo(context.authorize, channel, { user, socketId: session.id }, log)
     if (!access) return session.reply(uuid, ReplyCode.forbidden, 'not allowed')
     if (session.phase === 'closing' || session.user !== user) return // closed or logged in as someone else meanwhile
     channels.add(session, channel)
@@ -67,27 +57,6 @@ export function createReceiver(context: RequestContext) {
     if (session.channels.has(channel) && session.open) context.presence.add(session, channel, user, access)
   }
 
-  /** `{channel, limit, before?}`: the channel's last publications, to whoever may subscribe to it. */
-  async function history(session: Session, user: string, data: unknown, uuid: unknown) {
-    const fields = asObject(data)
-    const { channel } = fields
-    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, badName)
-    const query = readHistoryQuery(fields)
-    if (typeof query === 'string') return session.reply(uuid, ReplyCode.badRequest, query)
-    if (!(await accessTo(channel, user, session))) return session.reply(uuid, ReplyCode.forbidden, 'not allowed')
-    const body = await channelHistory(context.engine(), channel, query)
-    if (typeof uuid === 'string' || typeof uuid === 'number') session.replyWith(uuid, `{"error":0,"body":${body}}`)
-  }
-
-  /** `{channel}`: who follows it, to whoever `authorize` lets see its presence. */
-  async function presence(session: Session, user: string, data: unknown, uuid: unknown) {
-    const { channel } = asObject(data)
-    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, badName)
-    const access = await accessTo(channel, user, session)
-    if (!access?.watch) return session.reply(uuid, ReplyCode.forbidden, access ? 'presence not allowed' : 'not allowed')
-    session.reply(uuid, ReplyCode.ok, await context.presence.read(channel))
-  }
-
   function unsubscribe(session: Session, data: unknown, uuid: unknown) {
     const { channel } = asObject(data)
     if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, badName)
@@ -96,12 +65,6 @@ export function createReceiver(context: RequestContext) {
     session.recovering.delete(channelStream(channel))
     session.latest.delete(channelStream(channel))
     session.reply(uuid, ReplyCode.ok, 'unsubscribed')
-  }
-
-  /** A history or presence read that failed (Redis unreachable): answered 500, not left hanging. */
-  function failed(session: Session, uuid: unknown, what: string, error: Error) {
-    log(what, 'failed:', error.message)
-    session.reply(uuid, ReplyCode.internal, `${what} unavailable`)
   }
 
   /** The reply's error code and body for a handler that threw or rejected. */
@@ -159,8 +122,7 @@ export function createReceiver(context: RequestContext) {
     if (user === undefined) return session.reply(uuid, ReplyCode.unauthorized, 'login first')
     if (event === 'subscribe') return void subscribe(session, user, data, uuid).catch((error) => log('subscribe failed:', error))
     if (event === 'unsubscribe') return unsubscribe(session, data, uuid)
-    if (event === 'history') return void history(session, user, data, uuid).catch((error) => failed(session, uuid, 'history', error))
-    if (event === 'presence') return void presence(session, user, data, uuid).catch((error) => failed(session, uuid, 'presence', error))
+    if (event === 'history' || event === 'presence') return reads.answer(event, session, user, data, uuid)
     const handler = handlers.get(event)
     if (!handler) return session.reply(uuid, ReplyCode.notFound, `unknown event ${event}`)
     // Numeric ids are the millisecond timestamps of socket.js-style clients: two devices of a user
