@@ -1,3 +1,4 @@
+import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { signToken } from '../../examples/server/src/token'
@@ -132,6 +133,28 @@ describe('two nodes on one redis-server', () => {
     await eventually(() => expect(ann.changes.at(-1)).toEqual({ joined: [], left: ['user:bob'] }), 15_000)
     expect(await cat.subscription.presence()).toEqual({ users: ['user:ann', 'user:cat'], count: 2 })
     expect(ann.misrouted).toEqual([])
+  })
+
+  it('a user on both nodes leaves only with their last socket; the list is bounded, the count exact', async () => {
+    const [a, b] = await Promise.all([startServerProcessUntil(cleanups, { ...env(), PRESENCE_LIMIT: '2' }), startServerProcessUntil(cleanups, { ...env(), PRESENCE_LIMIT: '2' })])
+    const ann = await follower(a.url, 'user:ann', 'room:z')
+    const phone = await follower(a.url, 'user:dan', 'room:z')
+    const laptop = await follower(b.url, 'user:dan', 'room:z')
+    await follower(b.url, 'user:bea', 'room:z')
+    await eventually(() => expect(ann.changes.flatMap((change) => change.joined)).toEqual(['user:ann', 'user:dan', 'user:bea']))
+    expect(await laptop.subscription.presence()).toEqual({ users: ['user:ann', 'user:bea'], count: 3 })
+    phone.socket.close()
+    // Node A has taken its entry out (only B's is left for dan): that change was no leave.
+    const commands = createClient({ url: redis.url })
+    await commands.connect()
+    cleanups.push(() => commands.destroy())
+    await eventually(async () => expect((await commands.hGet('mp-socket:members:room:z', 'user:dan'))?.split(',')).toHaveLength(1))
+    await follower(b.url, 'user:cy', 'room:z')
+    await eventually(() => expect(ann.changes.at(-1)).toEqual({ joined: ['user:cy'], left: [] }))
+    expect(ann.changes.flatMap((change) => change.left)).toEqual([])
+    laptop.socket.close()
+    await eventually(() => expect(ann.changes.at(-1)).toEqual({ joined: [], left: ['user:dan'] }))
+    expect(await ann.subscription.presence()).toEqual({ users: ['user:ann', 'user:bea'], count: 3 })
   })
 
   it('history from the Redis engine, whatever node published', async () => {
