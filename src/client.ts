@@ -38,7 +38,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
   let unwatch: (() => void) | undefined
   const subscriptions = createSubscriptions({
     EventEmitter,
-    request: (event, data) => (connection.status === 'online' ? requests.make(event, data, requestTimeout, true, true) : undefined),
+    request: (event, data, queued) => (queued || connection.status === 'online' ? requests.make(event, data, requestTimeout, true, !queued) : undefined),
     listen,
     unlisten,
     log,
@@ -125,10 +125,10 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       }),
     onStatus: (listener) => listen(statusChanges, 'change', listener),
     onLoggedIn: (listener) => listen(statusChanges, 'login', listener),
-    subscribe(channel) {
+    subscribe<C extends PushMap = P>(channel: string) {
       assertNotClosed()
-      // The subscription's handlers are typed by the client's push map.
-      return subscriptions.subscribe(channel) as Subscription<P>
+      // The subscription's handlers are typed by the channel's map, the client's push map by default.
+      return subscriptions.subscribe(channel) as Subscription<C>
     },
     close() {
       if (connection.status === 'closed') return

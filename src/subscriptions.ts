@@ -1,7 +1,7 @@
 import type EventEmitterType from 'eventemitter3'
 import { ServerError } from './errors'
 import type { Position } from './protocol'
-import type { Recovery, Subscription } from './types'
+import type { HistoryOptions, Presence, PresenceChange, Publication, Recovery, Subscription } from './types'
 
 /** A reply body that carries a stream position (login and subscribe replies of the reference server). */
 type PositionReply = Partial<Position> & { recovered?: unknown }
@@ -9,8 +9,11 @@ type PositionReply = Partial<Position> & { recovered?: unknown }
 /** What subscriptions need from the client. @internal */
 export interface SubscriptionHooks {
   EventEmitter: new () => EventEmitterType
-  /** A request on the socket open now (skips the queue); `undefined` while offline. */
-  request(event: string, data: unknown): Promise<unknown> | undefined
+  /**
+   * A request on the socket open now (skips the queue); `undefined` while offline. With `queued`,
+   * one as `socket.request` makes it, queued while offline.
+   */
+  request(event: string, data: unknown, queued?: boolean): Promise<unknown> | undefined
   /** The client's guarded handler registration and removal, behind its own `on` and `off`. */
   listen(emitter: EventEmitterType, event: string | symbol, listener: (...args: never[]) => void): () => void
   unlisten(emitter: EventEmitterType, event: string, handler: unknown): void
@@ -23,6 +26,8 @@ export interface SubscriptionHooks {
 
 /** The `onSubscribed` listeners' key, beside the handlers' event names: no event name can equal it. */
 const SUBSCRIBED = Symbol()
+/** The `onPresence` listeners' key: join and leave pushes (event `$presence`) never reach `on()`. */
+const PRESENCE = Symbol()
 
 /**
  * Channels and positions: the last position handled per stream (`''` is the user's own pushes),
@@ -69,6 +74,10 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
       off: (event: string, handler: unknown) => unlisten(handlers, event, handler),
       onSubscribed: (listener: (recovery: Recovery) => void) => listen(handlers, SUBSCRIBED, listener),
       ready: () => first,
+      presence: () => request('presence', { channel }, true) as Promise<Presence>,
+      onPresence: (listener: (change: PresenceChange) => void) => listen(handlers, PRESENCE, listener),
+      // The server sends each publication as `{ event, message, position }`, as handlers got it.
+      history: (options: HistoryOptions) => request('history', Object.assign({ channel }, options), true) as Promise<Publication[]>,
       unsubscribe() {
         if (active.get(channel) !== subscription) return
         active.delete(channel)
@@ -123,7 +132,7 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
       if (position && !accept(channel || '', position)) return false
       if (channel === undefined) return true
       const subscription = active.get(channel)
-      if (subscription) subscription.handlers.emit(event, message)
+      if (subscription) subscription.handlers.emit(event === '$presence' ? PRESENCE : event, message)
       return false
     },
     /** `close()`: every subscription ends. */

@@ -1,5 +1,6 @@
 // The public types of the client: what `createSocket` returns and the maps that type it.
 import type { ClosedError, FinalError } from './errors'
+import type { Position } from './protocol'
 
 /**
  * - `idle`: not connected (not started yet, waiting to retry, nobody logged in, or stopped: gave up
@@ -125,9 +126,10 @@ export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Un
   /**
    * Follows a channel: its publications reach the subscription's handlers, once each, and the
    * subscription is restored after every reconnect, recovering what was missed. Subscribing to a
-   * channel already followed returns the same subscription.
+   * channel already followed returns the same subscription. `C` types its publications by event
+   * (`subscribe<FleetPublications>('fleet')`), apart from the user pushes `on()` handles.
    */
-  subscribe(channel: string): Subscription<P>
+  subscribe<C extends PushMap = P>(channel: string): Subscription<C>
   /**
    * After every login whose reply carries a stream position (servers with positions, such as the
    * reference server): `recovered` false means pushes may have been missed (or this is the first
@@ -158,6 +160,40 @@ export interface Subscription<P extends PushMap = Untyped> {
   onSubscribed(listener: (recovery: Recovery) => void): () => void
   /** Resolves once subscribed; rejects with the server's refusal (`ServerError`, 403 when not allowed). */
   ready(): Promise<Recovery>
+  /**
+   * Who follows the channel, on every node, for servers that open its presence to this user
+   * (the reference server's `authorize` returns `{ presence: true }` or `'watch'`); rejects with
+   * `ServerError` 403 otherwise.
+   */
+  presence(): Promise<Presence>
+  /** Called when users join the channel (their first socket) or leave it (their last one). */
+  onPresence(listener: (change: PresenceChange) => void): () => void
+  /**
+   * The channel's last publications the server still holds, oldest first, with their positions:
+   * `limit` of them (the reference server takes 1 to 100), before `before` when given (the
+   * position of the oldest one you have, to page back). Authorized like `subscribe`.
+   */
+  history(options: HistoryOptions): Promise<Array<Publication<P>>>
   /** Stops following the channel: no more handlers, no resubscription. Calling it twice is harmless. */
   unsubscribe(): void
 }
+
+/** The users following a channel: `users` lists at most the server's limit (100 by default), `count` is exact. */
+export interface Presence {
+  users: string[]
+  count: number
+}
+
+/** Users who joined or left a channel. */
+export interface PresenceChange {
+  joined: string[]
+  left: string[]
+}
+
+export interface HistoryOptions {
+  limit: number
+  before?: Position
+}
+
+/** A publication from `history()`: what the channel's `on(event)` handlers got, and its position. */
+export type Publication<P extends PushMap = Untyped> = { [E in keyof P & string]: { event: E; message: P[E]; position: Position } }[keyof P & string]

@@ -5,6 +5,7 @@
 //   follow; it is kept in the channel's history, so an agent who was offline gets it on return.
 // - An agent's reply goes to the customer's own stream (`to`), and to `inbox` so that every agent
 //   sees the conversation move on.
+// - Customers follow `customers`, listed in its presence; agents watch it, to see who is online.
 // - Unread counts per customer live here (an agent opening a conversation marks it read, for every
 //   agent); the history of each conversation too (in memory: use your database).
 import { readFileSync } from 'node:fs'
@@ -64,7 +65,12 @@ export function createServiceServer({ secret, port = 0, redisUrl, customerApp, l
     log,
     // Offline agents come back within a working day, not five minutes.
     history: { size: 1000, ttl: 24 * 3600 },
-    authorize: (channel, { user }) => channel === 'inbox' && isAgent(user),
+    authorize: (channel, { user }) => {
+      if (channel === 'inbox') return isAgent(user)
+      // Customers are listed but see nothing of each other; agents see them without being listed.
+      if (channel === 'customers') return isAgent(user) ? { presence: 'watch' } : isCustomer(user) && { presence: 'member' }
+      return false
+    },
     routes(request, response) {
       const url = new URL(request.url, 'http://localhost')
       if (request.method !== 'GET') return false

@@ -51,6 +51,7 @@ for (let n = 1; n <= Number(process.env.COURIERS ?? 1); n++) {
   const u = `courier:${n}`
   const token = (await (await fetch(`${http}/token?u=${u}`)).json()).token
   const socket = createSocket({ url: `ws://127.0.0.1:${server.port}/ws`, runtime: web(WebSocket), login: () => ({ u, token }) })
+  socket.subscribe('couriers')
   socket.connectionLoop()
   let step = 0
   const timer = setInterval(() => {

@@ -5,6 +5,8 @@
 //   `tracking_updates`, the Django one on `dlchannel`. The ingest rules below turn each message
 //   into a `location` publication on `fleet`, its payload as `msg`.
 // - Operators (`operator:<name>`, the dashboard) may follow `fleet`; nobody else may.
+// - Couriers follow `couriers`, listed in its presence while their app is connected; operators
+//   watch it: the dashboard's "online" list.
 // - `GET /fleet` answers the last known point of every courier: what a dashboard loads when it
 //   could not recover what it missed. `GET /` is the dashboard, `GET /token` the demo's login.
 import { readFileSync } from 'node:fs'
@@ -56,7 +58,12 @@ export function createLiveLocationServer({ redisUrl, secret, port = 0, log }) {
     redisUrl,
     ingest,
     log,
-    authorize: (channel, { user }) => channel === 'fleet' && user.startsWith('operator:'),
+    authorize: (channel, { user }) => {
+      const operator = user.startsWith('operator:')
+      if (channel === 'fleet') return operator
+      if (channel === 'couriers') return operator ? { presence: 'watch' } : user.startsWith('courier:') && { presence: 'member' }
+      return false
+    },
     routes(request, response) {
       const url = new URL(request.url, 'http://localhost')
       if (request.method !== 'GET') return false

@@ -3,7 +3,7 @@
 // value exports of the adapters and helpers an entry does not have, so code compiled against
 // `mp-socket/wx` could import `web` and then fail in Node with "does not provide an export named".
 export type { Frame, Incoming, OutgoingFrame, Position, Protocol } from '../protocol'
-export type { Recovery, Subscription } from '../types'
+export type { HistoryOptions, Presence, PresenceChange, Publication, Recovery, Subscription } from '../types'
 export type { WebSocketConstructor, WebSocketLike } from '../adapters/web'
 export type { TaroApi } from '../adapters/taro'
 export type { MiniProgramApi } from '../adapters/miniprogram'

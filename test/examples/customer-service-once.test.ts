@@ -5,6 +5,7 @@ import { WebSocket } from 'ws'
 import { ClosedError, createSocket, web } from 'mp-socket'
 import { ROOT, launchChromium } from '../support/browser'
 import { startCommand, startProxy } from '../support/processes'
+import '../support/agent-page'
 
 // The exactly-once section of docs/guides/customer-service.md: the agent's page in Chromium, the
 // customer as the SDK in Node (the uni-app's calls, without its build), the example's server.
@@ -117,8 +118,3 @@ describe('examples/customer-service, exactly once', () => {
   }, 60_000)
 })
 
-declare global {
-  interface Window {
-    service: { received: Array<{ customer: string; text: string }>; subscribed: boolean[]; reloads: number }
-  }
-}

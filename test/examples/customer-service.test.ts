@@ -6,6 +6,7 @@ import { createSocket, web } from 'mp-socket'
 import { buildCustomer } from '../../examples/customer-service/build-customer.mjs'
 import { ARTIFACTS, ROOT, launchChromium } from '../support/browser'
 import { eventually, startCommand, startProxy } from '../support/processes'
+import '../support/agent-page'
 
 // examples/customer-service (seed 004): the customer's uni-app (built by uni-app's toolchain for
 // H5) and the agent's page, both in Chromium; tokens in the URL; the customer's unread badge and
@@ -67,6 +68,9 @@ describe('examples/customer-service', () => {
     // The customer's uni-app: the Service tab, then the chat page.
     const logs: string[] = []
     const customer = await openPage(`${customerUrl}#/pages/service/service`, errors, logs)
+    // Its app follows `customers`: the agent sees it online, from the channel's presence.
+    await agent.waitForSelector('[data-customer="user:o1"].online')
+    expect(await agent.textContent('#online')).toBe('1')
     await customer.click('.open-chat')
     await customer.waitForSelector('.composer')
     await customer.fill('.text input', 'My parcel has not arrived')
@@ -116,6 +120,18 @@ describe('examples/customer-service', () => {
     expect(service.received.filter((message) => message.customer === 'user:o2').map((message) => message.text)).toEqual(['Hello?', 'Is anyone there?'])
     expect(await badgeOf(agent, 'user:o1')).toBe('0')
     await agent.screenshot({ path: join(ARTIFACTS, 'customer-service-agent.png') })
+
+    // Another agent opens the page: with no conversation open, the last messages of `inbox`, from
+    // its history; and the customer online. The customer's app closes: offline for both agents.
+    const second = await openPage(`${http}/agent?agent=agent:bob`, errors)
+    await second.waitForFunction(() => window.service.latest().length === 5)
+    const latest = await second.evaluate(() => window.service.latest().map((message) => message.text))
+    expect(latest).toEqual(['My parcel has not arrived', 'Let me check, one moment', 'Found it: it arrives tomorrow', 'Hello?', 'Is anyone there?'])
+    expect(await second.textContent('#lines[data-view=latest]')).toContain('user:o2: Is anyone there?')
+    await second.waitForSelector('[data-customer="user:o1"].online')
+    await customer.context().close()
+    for (const page of [agent, second]) await page.waitForFunction(() => document.querySelector('#online')?.textContent === '0')
+    expect(await agent.$('[data-customer="user:o1"].online')).toBeNull()
     expect(errors).toEqual([])
   }, 120_000)
 
@@ -140,8 +156,3 @@ describe('examples/customer-service', () => {
   })
 })
 
-declare global {
-  interface Window {
-    service: { received: Array<{ customer: string; text: string }>; subscribed: boolean[]; reloads: number }
-  }
-}

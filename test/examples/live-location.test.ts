@@ -75,6 +75,7 @@ function startCourier(socketUrl: string, login: { u: string; token: string }) {
     ;(program.app.socket as { close(): void }).close()
   })
   return {
+    app: program.app,
     page,
     gps,
     move: (latitude: number, longitude: number) => gps.forEach((listener) => listener({ latitude, longitude })),
@@ -107,6 +108,9 @@ describe('examples/live-location', () => {
     courier.move(31.2301, 121.4701)
     await eventually(() => expect(courier.page.data.sent).toBe(1))
     await dashboard.waitForSelector('[data-id="courier:7"][data-points="1"]')
+    // The courier's app follows `couriers`: online on the dashboard, from the channel's presence.
+    await dashboard.waitForSelector('#online [data-id="courier:7"]')
+    expect(await dashboard.textContent('#online-count')).toBe('1')
 
     // The backends' own payloads on their own channels, unchanged all the way to the page.
     const php = publish(redis.url, 'tracking', '42', '31.2315', '121.4725')
@@ -143,7 +147,11 @@ describe('examples/live-location', () => {
       expect.objectContaining({ user_id: '7', lat: 31.2309, lng: 121.4709 }),
       missed.payload,
     ])
+    // Asked again after the reconnect: still online. Then the app closes: offline.
+    expect(await dashboard.textContent('#online')).toBe('courier:7')
     await dashboard.screenshot({ path: join(ARTIFACTS, 'live-location.png') })
+    ;(courier.app.socket as { close(): void }).close()
+    await dashboard.waitForFunction(() => document.querySelector('#online-count')?.textContent === '0')
     expect(errors).toEqual([])
   }, 90_000)
 

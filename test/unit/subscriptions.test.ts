@@ -368,3 +368,58 @@ describe('subscriptions', () => {
     expect(client.status).toBe('online')
   })
 })
+
+describe('presence and history', () => {
+  it('routes join and leave pushes to onPresence only, and ends them with unsubscribe', async () => {
+    const { fake, client } = setup()
+    client.connectionLoop()
+    await login(fake)
+    const room = client.subscribe('room')
+    const changes: unknown[] = []
+    const misrouted: unknown[] = []
+    room.onPresence(() => {
+      throw new Error('a page bug')
+    })
+    room.onPresence((change) => changes.push([change.joined, change.left]))
+    room.on('$presence', (message) => misrouted.push(message))
+    client.on('$presence', (message) => misrouted.push(message))
+    fake.last.receive({ type: 'app', event: '$presence', channel: 'room', joined: ['user:1'], left: [] })
+    fake.last.receive({ type: 'app', event: '$presence', channel: 'other', joined: ['user:2'], left: [] })
+    fake.last.receive({ type: 'app', event: '$presence', channel: 'room', joined: [], left: ['user:1'] })
+    expect(changes).toEqual([
+      [['user:1'], []],
+      [[], ['user:1']],
+    ])
+    expect(misrouted).toEqual([])
+    room.unsubscribe()
+    fake.last.receive({ type: 'app', event: '$presence', channel: 'room', joined: ['user:3'], left: [] })
+    expect(changes).toHaveLength(2)
+  })
+
+  it('asks presence and history like requests: queued while offline, sent after the subscribe on login', async () => {
+    const { fake, client } = setup()
+    const room = client.subscribe('room')
+    const presence = room.presence()
+    const history = room.history({ limit: 20, before: { epoch: 'E', offset: 9 } })
+    client.connectionLoop()
+    await login(fake)
+    expect(fake.last.sent.map((frame) => frame.event)).toEqual(['login', 'subscribe', 'presence', 'history'])
+    expect(fake.last.lastRequest('presence').data).toEqual({ channel: 'room' })
+    expect(fake.last.lastRequest('history').data).toEqual({ channel: 'room', limit: 20, before: { epoch: 'E', offset: 9 } })
+    fake.last.reply('presence', { users: ['user:6'], count: 1 })
+    const entries = [{ event: 'e', message: { type: 'app', event: 'e', msg: 'eight', channel: 'room' }, position: { epoch: 'E', offset: 8 } }]
+    fake.last.reply('history', entries)
+    expect(await presence).toEqual({ users: ['user:6'], count: 1 })
+    expect(await history).toEqual(entries)
+  })
+
+  it('rejects a refused history with the server error', async () => {
+    const { fake, client } = setup()
+    client.connectionLoop()
+    await login(fake)
+    const history = client.subscribe('secret').history({ limit: 5 })
+    await flush()
+    fake.last.reply('history', 'not allowed', 403)
+    await expect(history).rejects.toMatchObject({ name: 'ServerError', code: 403, body: 'not allowed' })
+  })
+})

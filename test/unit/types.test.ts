@@ -7,6 +7,9 @@ import {
   web,
   type ClosedError,
   type MpSocket,
+  type Position,
+  type Presence,
+  type PresenceChange,
   type FinalError,
   type ServerError,
   type Status,
@@ -81,6 +84,29 @@ describe('typed event maps', () => {
   it('types errors as they are thrown', () => {
     expectTypeOf<Parameters<StatusListener>[2]>().toEqualTypeOf<ClosedError | FinalError | undefined>()
     expectTypeOf<ServerError['code']>().toEqualTypeOf<number | string>()
+  })
+
+  it('types a channel by its own map, apart from the user pushes', () => {
+    interface Fleet {
+      location: { type: 'app'; event: 'location'; msg: { lat: number; lng: number } }
+    }
+    const socket = createSocket<Pushes, Requests>({ url: 'ws://x', runtime: web(WebSocketClass) })
+    const fleet = socket.subscribe<Fleet>('fleet')
+    fleet.on('location', (message) => expectTypeOf(message.msg.lat).toEqualTypeOf<number>())
+    // @ts-expect-error a channel-only event is not a user push
+    socket.on('location', () => {})
+    // @ts-expect-error nor is a user push a publication of the channel
+    fleet.on('chat1', () => {})
+    // Without its own map, a channel takes the client's, as before.
+    socket.subscribe('chat').on('chat1', (message) => expectTypeOf(message.msg).toEqualTypeOf<string>())
+    expectTypeOf(fleet.presence).returns.resolves.toEqualTypeOf<Presence>()
+    fleet.onPresence((change) => expectTypeOf(change).toEqualTypeOf<PresenceChange>())
+    type Entry = Awaited<ReturnType<typeof fleet.history>>[number]
+    expectTypeOf<Entry['event']>().toEqualTypeOf<'location'>()
+    expectTypeOf<Entry['message']['msg']['lng']>().toEqualTypeOf<number>()
+    expectTypeOf<Entry['position']>().toEqualTypeOf<Position>()
+    expectTypeOf(fleet.history).toBeCallableWith({ limit: 20, before: { epoch: 'e', offset: 3 } })
+    socket.close()
   })
 
   it('takes the WebSocket classes users have, without a cast', () => {

@@ -9,6 +9,8 @@ App({
       // Your login API stores {u: 'courier:<id>', token} after the courier signs in.
       login: () => wx.getStorageSync('socketLogin') || null,
     })
+    // Listed in the presence of `couriers` while connected: the dashboard shows this courier online.
+    this.socket.subscribe('couriers')
     this.socket.connectionLoop()
   },
 })

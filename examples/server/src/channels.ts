@@ -1,7 +1,12 @@
+import { accessOf, type Access, type ChannelGrant } from './presence'
 import type { Session } from './session'
 
-/** Who may subscribe to what: called for every subscribe; anything but true (or a throw) denies it. */
-export type Authorize = (channel: string, context: { user: string; socketId: string }) => boolean | Promise<boolean>
+/**
+ * Who may subscribe to what, and read the channel's history and presence: called for every
+ * subscribe, `history` and `presence` request. `true` allows; a `ChannelGrant` allows with the
+ * channel's presence (`{ presence: true }`); anything else (or a throw) denies.
+ */
+export type Authorize = (channel: string, context: { user: string; socketId: string }) => boolean | ChannelGrant | Promise<boolean | ChannelGrant>
 
 /** Channel names: 1-200 characters, none of them a control character (they frame Redis messages). */
 // eslint-disable-next-line no-control-regex
@@ -9,16 +14,29 @@ const CHANNEL_NAME = /^[^\u0000-\u001f\u007f]{1,200}$/
 
 export const isChannelName = (value: unknown): value is string => typeof value === 'string' && CHANNEL_NAME.test(value)
 
+export const badName = 'channel must be a name of 1 to 200 characters'
+
+/** What `authorize` grants on `channel`: undefined when denied (a throw denies, and is logged). */
+export async function accessTo(authorize: Authorize, channel: string, context: { user: string; socketId: string }, log: (...args: unknown[]) => void): Promise<Access | undefined> {
+  try {
+    return accessOf(await authorize(channel, context))
+  } catch (error) {
+    log('authorize threw:', error)
+  }
+}
+
 /**
  * An `authorize` from simple patterns, for configuration: `courier:*` allows every channel that
- * starts with `courier:`, `*` allows everything, `chat:{user}` only the user's own channel.
+ * starts with `courier:`, `*` allows everything, `chat:{user}` only the user's own channel. The
+ * allowed channels that match a `presence` pattern too come with their presence (`{ presence: true }`).
  */
-export function allowPatterns(patterns: string[]): Authorize {
-  return (channel, { user }) =>
-    patterns.some((pattern) => {
+export function allowPatterns(patterns: string[], presence: string[] = []): Authorize {
+  const matches = (list: string[], channel: string, user: string) =>
+    list.some((pattern) => {
       const expanded = pattern.split('{user}').join(user)
       return expanded.endsWith('*') ? channel.startsWith(expanded.slice(0, -1)) : channel === expanded
     })
+  return (channel, { user }) => matches(patterns, channel, user) && (matches(presence, channel, user) ? { presence: true } : true)
 }
 
 /** The subscriptions of this node's sessions, both ways. */

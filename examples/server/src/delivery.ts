@@ -28,8 +28,8 @@ export function isNew(session: Session, publication: Publication): boolean {
   return true
 }
 
-/** Hands what the engine carries to this node's sockets. */
-export function createDelivery(sessions: Sessions, channels: Channels): EngineListener {
+/** Hands what the engine carries to this node's sockets (presence pushes: presence.ts). */
+export function createDelivery(sessions: Sessions, channels: Channels): Omit<EngineListener, 'signal'> {
   // Frames are the same for every socket of a kind: build each once per publication.
   function send(session: Session, publication: Publication, frames: { legacy?: string; positioned?: string }) {
     const held = session.recovering.get(publication.stream)

@@ -3,6 +3,7 @@ import type { Engine, EngineListener, HistoryOptions } from './engine'
 import type { IngestRule } from './ingest'
 import { redisDedupe } from './redis-dedupe'
 import { CLAIM_WINDOW, subscribeIngest } from './redis-ingest'
+import { redisMembers } from './redis-members'
 import { redisPresence } from './redis-presence'
 import { loadScripts } from './redis-scripts'
 import { hearLive, redisStreams } from './redis-streams'
@@ -24,8 +25,8 @@ export interface RedisEngineOptions {
 /**
  * Several nodes: every publication goes through Redis (redis-streams.ts), so a client recovers on
  * whichever node it reconnects to; ingest channels are claimed once (redis-ingest.ts); presence
- * counts sockets across nodes (redis-presence.ts); requests run once whatever node a retry
- * reaches (redis-dedupe.ts). Two connections: commands, and pub/sub.
+ * counts sockets across nodes (redis-presence.ts), and channel members (redis-members.ts);
+ * requests run once whatever node a retry reaches (redis-dedupe.ts). Two connections: commands, and pub/sub.
  */
 export async function redisEngine(options: RedisEngineOptions, listener: EngineListener): Promise<Engine> {
   const { prefix, history, log, nodeId } = options
@@ -38,18 +39,23 @@ export async function redisEngine(options: RedisEngineOptions, listener: EngineL
   const streams = redisStreams(commands, run, { prefix, history, live, claimWindow: CLAIM_WINDOW })
   await subscriber.subscribe(live, (raw) => hearLive(raw, listener) || log('ignored a malformed message on', live))
   await subscribeIngest(subscriber, options.ingest, streams.publish, listener, log)
-  const presence = redisPresence(commands, { prefix, nodeId, ttl: options.presenceTtl || 90, log })
+  const ttl = options.presenceTtl || 90
+  const presence = redisPresence(commands, { prefix, nodeId, ttl, log })
+  const members = redisMembers(commands, run, { prefix, nodeId, ttl, signal: streams.signal, log })
 
   return {
     nodeId,
     publish: streams.publish,
     broadcast: streams.broadcast,
     recover: streams.recover,
+    history: streams.history,
+    signal: streams.signal,
+    members,
     setPresence: presence.set,
     online: presence.online,
     dedupe: redisDedupe(commands, prefix),
     async close() {
-      await presence.close()
+      await Promise.all([presence.close(), members.close()])
       subscriber.destroy()
       commands.destroy()
     },

@@ -16,8 +16,14 @@ export interface Engine {
   publish(stream: string, data: string, claim?: string): Promise<Publication | undefined>
   /** Delivers `data` to everyone logged in on every node, without history. */
   broadcast(data: string): Promise<void>
+  /** Hands `frame` (a join or leave push) to `channel`'s presence watchers on every node, without history. */
+  signal(channel: string, frame: string): Promise<void>
   /** The stream's position and, after `since`, what it still holds; creates the stream's epoch if needed. */
   recover(stream: string, since: Position | undefined): Promise<Recovery>
+  /** The last publications of `stream` that it still holds, before `query.before` if given. */
+  history(stream: string, query: HistoryQuery): Promise<HistoryPage>
+  /** Who follows presence channels, across nodes. */
+  readonly members: Members
   /** This node now has `count` logged-in sockets of `user` (0: none). */
   setPresence(user: string, count: number): Promise<void>
   /** Sockets of `user` online across all nodes, or undefined when only this node knows (memory). */
@@ -31,6 +37,7 @@ export interface Engine {
 export interface EngineListener {
   publication(publication: Publication): void
   broadcast(data: string): void
+  signal(channel: string, frame: string): void
 }
 
 export interface HistoryOptions {
@@ -39,3 +46,35 @@ export interface HistoryOptions {
   /** A stream not published to for this long is dropped with its epoch, in seconds. @default 300 */
   ttl: number
 }
+
+/** What a history call asks: the last `limit` publications, before `before` if given. */
+export interface HistoryQuery {
+  limit: number
+  before?: Position
+}
+
+/** The last publications of a stream before a position (oldest first), and the stream's position now. */
+export interface HistoryPage {
+  position: Position
+  publications: Publication[]
+}
+
+/** Who follows a channel: the first users listed (by name), and how many there are in all. */
+export interface PresenceInfo {
+  users: string[]
+  count: number
+}
+
+/** A user joined the channel (their first socket anywhere) or left it (their last one). */
+export type PresenceChange = 'joined' | 'left' | undefined
+
+/** The members of presence channels across nodes: in memory (engine-memory.ts) or Redis (redis-members.ts). */
+export interface Members {
+  /** This node has `delta` more (or fewer) member sockets of `user` in `channel`. */
+  count(channel: string, user: string, delta: number): Promise<PresenceChange>
+  /** This node has watchers of `channel` (or no longer): it then also sweeps out the users of dead nodes. */
+  watch(channel: string, watching: boolean): void
+  read(channel: string, limit: number): Promise<PresenceInfo>
+  close(): Promise<void>
+}
+

@@ -1,5 +1,8 @@
 import type { RawData } from 'ws'
 
+/** A frame's `data` as an object to read fields from; anything else reads as `{}`. */
+export const asObject = (data: unknown) => (data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {})
+
 /** What a client frame turned out to be. */
 export type ParsedFrame =
   | { kind: 'object'; message: Record<string, unknown> }

@@ -15,4 +15,4 @@ export interface HandlerContext {
 export type Handler = (data: unknown, context: HandlerContext) => unknown
 
 /** Events the server answers itself; handlers cannot take them. */
-export const BUILT_IN_EVENTS = ['login', 'ping', 'response', 'subscribe', 'unsubscribe']
+export const BUILT_IN_EVENTS = ['login', 'ping', 'response', 'subscribe', 'unsubscribe', 'history', 'presence']

@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { badName, isChannelName } from './channels'
 import { parseDisconnect, type DisconnectOrder } from './disconnect'
+import type { Engine } from './engine'
 import { parsePush, type PushInput } from './push'
 import { deeperThan } from './frames'
+import { channelHistory, readHistoryQuery } from './history'
 import type { ResolvedOptions } from './options'
 import { sameSecret } from './token'
 
@@ -10,11 +13,12 @@ export interface RouteContext {
   health(): Record<string, unknown>
   push(message: PushInput): Promise<number>
   disconnect(order: DisconnectOrder): Promise<number>
+  engine(): Engine
 }
 
 /**
- * The HTTP side of the server: `POST /push`, `POST /disconnect`, `GET /health`, then the
- * application's routes.
+ * The HTTP side of the server: `POST /push`, `POST /disconnect`, `POST /history`, `GET /health`,
+ * then the application's routes.
  */
 export function createRoutes(context: RouteContext) {
   const { options } = context
@@ -28,6 +32,7 @@ export function createRoutes(context: RouteContext) {
   async function answer(request: IncomingMessage, response: ServerResponse) {
     const path = (request.url || '/').split('?')[0]
     if (request.method === 'GET' && path === '/health') return json(response, 200, context.health())
+    if (path === '/history') return history(context, request, response)
     if (path === '/push' || path === '/disconnect') {
       if (request.method !== 'POST') return json(response, 405, { error: 'use POST' })
       const authorization = String(request.headers.authorization || '')
@@ -57,6 +62,32 @@ export function createRoutes(context: RouteContext) {
     if (typeof order === 'string') return json(response, 400, { error: order })
     json(response, 200, { disconnected: await context.disconnect(order) })
   }
+}
+
+/**
+ * `POST /history` `{channel, limit, before?}` with the push bearer token: a channel's last
+ * publications for backends, as a subscriber's `history()` gets them (no `authorize`).
+ */
+async function history(context: RouteContext, request: IncomingMessage, response: ServerResponse) {
+  const { pushSecret, maxPayload } = context.options
+  if (request.method !== 'POST') return json(response, 405, { error: 'use POST' })
+  if (!sameSecret(String(request.headers.authorization || ''), `Bearer ${pushSecret}`)) return json(response, 401, { error: 'bad or missing bearer token' })
+  const body = await readBody(request, maxPayload)
+  if (body === undefined) return json(response, 413, { error: `body larger than ${maxPayload} bytes` })
+  let fields: unknown
+  try {
+    fields = JSON.parse(body)
+  } catch {
+    // answered below like any other body that is not an object
+  }
+  if (!fields || typeof fields !== 'object') return json(response, 400, { error: 'expected {channel, limit, before?} as JSON' })
+  const { channel } = fields as Record<string, unknown>
+  if (!isChannelName(channel)) return json(response, 400, { error: badName })
+  const query = readHistoryQuery(fields as Record<string, unknown>)
+  if (typeof query === 'string') return json(response, 400, { error: query })
+  const page = await channelHistory(context.engine(), channel, query)
+  response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
+  response.end(page)
 }
 
 /**

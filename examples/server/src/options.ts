@@ -49,6 +49,11 @@ export interface ServerOptions {
   /** Channels one socket may follow at once. @default 128 */
   maxSubscriptions?: number
   /**
+   * Users a `presence` reply lists at most, the first by name; its `count` is always the exact
+   * number, and join and leave pushes go on past it. @default 100
+   */
+  presenceLimit?: number
+  /**
    * Requests (with a string `uuid` of at most 64 characters) are run once per user and id: a
    * duplicate within this many ms of the reply gets the same reply without running the handler
    * again; the login reply tells clients the window (`dedupe`), so that they may resend after a
@@ -103,6 +108,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     log: () => {},
     authorize: () => false,
     maxSubscriptions: 128,
+    presenceLimit: 100,
     dedupe: 60_000,
     dedupeEntries: 100_000,
     dedupePerUser: 1000,

@@ -52,15 +52,75 @@ ${EPOCH_OR_START}
 return {epoch, redis.call('hget', KEYS[2], 'o')}
 `
 
+// Channel presence: `<prefix>:members:<channel>` is a hash of user → `<node>=<sockets>@<expires at, ms>`
+// entries joined by `,`, one per node with member sockets of that user. An entry past its time is a
+// dead node's (it refreshes its own every third of the TTL) and no longer counts.
+const LIVE_ENTRIES = `
+local function live(value, now, except)
+  local kept = {}
+  if value then
+    for node, sockets, expires in string.gmatch(value, '([^,=]+)=(%d+)@(%d+)') do
+      if tonumber(expires) > now and node ~= except then table.insert(kept, node .. '=' .. sockets .. '@' .. expires) end
+    end
+  end
+  return kept
+end
+local function store(user, kept)
+  if #kept > 0 then redis.call('hset', KEYS[1], user, table.concat(kept, ',')) else redis.call('hdel', KEYS[1], user) end
+end`
+
+// Sets this node's entry for one user; 1: the user joined the channel (no live entry before, one
+// now), -1: left, 0: neither. ARGV: user, node, sockets (0: none), expires at, now, ttl (s).
+const MEMBER = `
+${LIVE_ENTRIES}
+local now = tonumber(ARGV[5])
+local value = redis.call('hget', KEYS[1], ARGV[1])
+local before = #live(value, now, nil) > 0
+local kept = live(value, now, ARGV[2])
+if tonumber(ARGV[3]) > 0 then table.insert(kept, ARGV[2] .. '=' .. ARGV[3] .. '@' .. ARGV[4]) end
+store(ARGV[1], kept)
+redis.call('expire', KEYS[1], ARGV[6])
+if #kept > 0 and not before then return 1 end
+if before and #kept == 0 then return -1 end
+return 0
+`
+
+// A node's refresh of one channel: drops every entry past its time and this node's own, writes
+// this node's entries for the users it has (ARGV from 5: user, sockets, ...), and returns the users
+// no longer in the channel (a dead node's, mostly). ARGV: node, expires at, now, ttl (s).
+const SWEEP = `
+${LIVE_ENTRIES}
+local now = tonumber(ARGV[3])
+local users = {}
+local all = redis.call('hgetall', KEYS[1])
+for i = 1, #all, 2 do users[all[i]] = live(all[i + 1], now, ARGV[1]) end
+for i = 5, #ARGV, 2 do
+  users[ARGV[i]] = users[ARGV[i]] or {}
+  table.insert(users[ARGV[i]], ARGV[1] .. '=' .. ARGV[i + 1] .. '@' .. ARGV[2])
+end
+local left = {}
+for user, kept in pairs(users) do
+  store(user, kept)
+  if #kept == 0 then table.insert(left, user) end
+end
+if #all > 0 or #ARGV > 4 then redis.call('expire', KEYS[1], ARGV[4]) end
+return left
+`
+
 /** A new epoch for a Redis stream: a number, as it is also the sequence part of its entries' ids. */
 export const newRedisEpoch = () => String(randomInt(1, 2 ** 48))
 
-export type ScriptName = 'publish' | 'position'
+export type ScriptName = 'publish' | 'position' | 'member' | 'sweep'
 export type RunScript = (name: ScriptName, keys: string[], args: string[]) => Promise<Reply>
 
 /** Loads the engine's Lua scripts; the runner calls one by EVALSHA, loading it again if Redis lost it (a restart). */
 export async function loadScripts(commands: RedisClient): Promise<RunScript> {
-  const scripts = { publish: { source: PUBLISH, sha: '' }, position: { source: POSITION, sha: '' } }
+  const scripts = {
+    publish: { source: PUBLISH, sha: '' },
+    position: { source: POSITION, sha: '' },
+    member: { source: MEMBER, sha: '' },
+    sweep: { source: SWEEP, sha: '' },
+  }
   for (const script of Object.values(scripts)) script.sha = await commands.scriptLoad(script.source)
 
   return async function run(name, keys, args) {

@@ -1,4 +1,4 @@
-import type { EngineListener, HistoryOptions } from './engine'
+import type { EngineListener, HistoryOptions, HistoryPage, HistoryQuery } from './engine'
 import { newRedisEpoch, type RedisClient, type Reply, type RunScript } from './redis-scripts'
 import type { Position, Publication, Recovery } from './streams'
 
@@ -72,12 +72,33 @@ export function redisStreams(commands: RedisClient, run: RunScript, options: Red
     await commands.publish(live, `*\n\n0\n${data}`)
   }
 
-  return { publish, recover, broadcast }
+  /** The stream's last entries before `query.before` (all of them in its epoch: ids are `<offset>-<epoch>`). */
+  async function lastEntries(stream: string, query: HistoryQuery): Promise<HistoryPage> {
+    const top = await position(stream)
+    const { limit, before } = query
+    if (before && (before.epoch !== top.epoch || before.offset <= 1)) return { position: top, publications: [] }
+    const end = before ? `(${before.offset}-0` : '+'
+    const entries = (await commands.sendCommand(['XREVRANGE', streamKey(stream), end, '-', 'COUNT', String(limit)])) as Array<[string, string[]]>
+    const publications: Publication[] = []
+    for (const [id, fields] of entries.reverse()) {
+      const [offset, epoch] = id.split('-')
+      if (epoch === top.epoch && Number(offset) <= top.offset) publications.push({ stream, epoch, offset: Number(offset), data: fields[1] })
+    }
+    return { position: top, publications }
+  }
+
+  /** A join or leave push on the live channel: `!<channel>` and no position, so never stored. */
+  async function signal(channel: string, frame: string) {
+    await commands.publish(live, `!${channel}\n\n0\n${frame}`)
+  }
+
+  return { publish, recover, broadcast, history: lastEntries, signal }
 }
 
 /** Hands a message of the live channel to this node's listener; false when it is malformed. */
 export function hearLive(raw: string, listener: EngineListener): boolean {
-  // `<stream>\n<epoch>\n<offset>\n<data>`; a broadcast has `*` and no position.
+  // `<stream>\n<epoch>\n<offset>\n<data>`; a broadcast has `*` and no position, a presence push
+  // `!<channel>` (streams are `u:…` or `c:…`).
   const a = raw.indexOf('\n')
   const b = raw.indexOf('\n', a + 1)
   const c = raw.indexOf('\n', b + 1)
@@ -85,6 +106,7 @@ export function hearLive(raw: string, listener: EngineListener): boolean {
   const stream = raw.slice(0, a)
   const data = raw.slice(c + 1)
   if (stream === '*') listener.broadcast(data)
+  else if (stream.startsWith('!')) listener.signal(stream.slice(1), data)
   else listener.publication({ stream, epoch: raw.slice(a + 1, b), offset: Number(raw.slice(b + 1, c)), data })
   return true
 }

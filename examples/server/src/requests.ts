@@ -1,12 +1,14 @@
 import type { RawData } from 'ws'
-import { isChannelName, type Authorize, type Channels } from './channels'
+import { accessTo, badName, isChannelName, type Authorize, type Channels } from './channels'
+import { createChannelReads } from './channel-reads'
 import { CloseCode, ReplyCode, ReplyError } from './codes'
 import { MAX_REQUEST_ID, type Dedupe } from './dedupe'
 import type { Engine } from './engine'
-import { parseFrame } from './frames'
+import { asObject, parseFrame } from './frames'
 import type { Handler } from './handlers'
 import type { Login } from './login'
 import type { ResolvedOptions } from './options'
+import type { Presence } from './presence'
 import type { PushInput } from './push'
 import { attach } from './recovery'
 import { replyData, type Session } from './session'
@@ -19,6 +21,7 @@ export interface RequestContext {
   authorize: Authorize
   channels: Channels
   engine(): Engine
+  presence: Presence
   push(message: PushInput): Promise<number>
   /** Runs each request once per (user, id) within its window; undefined when `dedupe` is 0. */
   dedupe?: Dedupe
@@ -32,35 +35,33 @@ export interface RequestContext {
 export function createReceiver(context: RequestContext) {
   const { options, handlers, channels, dedupe } = context
   const { log } = options
-  const asObject = (data: unknown) => (data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {})
+  const reads = createChannelReads(context)
 
   async function subscribe(session: Session, user: string, data: unknown, uuid: unknown) {
     const fields = asObject(data)
     const { channel } = fields
-    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, 'channel must be a name of 1 to 200 characters')
+    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, badName)
     const { since, bad } = readSince(fields)
     if (bad) return session.reply(uuid, ReplyCode.badRequest, 'since must be null or {epoch, offset}')
     if (!session.channels.has(channel) && session.channels.size >= options.maxSubscriptions) {
       return session.reply(uuid, ReplyCode.badRequest, `at most ${options.maxSubscriptions} subscriptions per socket`)
     }
-    let allowed = false
-    try {
-      allowed = (await context.authorize(channel, { user, socketId: session.id })) === true
-    } catch (error) {
-      log('authorize threw:', error)
-    }
-    if (!allowed) return session.reply(uuid, ReplyCode.forbidden, 'not allowed')
+    const access = await accessTo(context.authorize, channel, { user, socketId: session.id }, log)
+    if (!access) return session.reply(uuid, ReplyCode.forbidden, 'not allowed')
     if (session.phase === 'closing' || session.user !== user) return // closed or logged in as someone else meanwhile
     channels.add(session, channel)
     const attached = await attach(context.engine(), session, channelStream(channel), since, log)
     session.reply(uuid, ReplyCode.ok, { channel, epoch: attached.epoch, offset: attached.offset, recovered: attached.recovered })
     attached.flush()
+    // Still following it (no unsubscribe, no close while history was read): in its presence now.
+    if (session.channels.has(channel) && session.open) context.presence.add(session, channel, user, access)
   }
 
   function unsubscribe(session: Session, data: unknown, uuid: unknown) {
     const { channel } = asObject(data)
-    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, 'channel must be a name of 1 to 200 characters')
+    if (!isChannelName(channel)) return session.reply(uuid, ReplyCode.badRequest, badName)
     channels.remove(session, channel)
+    context.presence.remove(session, channel)
     session.recovering.delete(channelStream(channel))
     session.latest.delete(channelStream(channel))
     session.reply(uuid, ReplyCode.ok, 'unsubscribed')
@@ -121,6 +122,7 @@ export function createReceiver(context: RequestContext) {
     if (user === undefined) return session.reply(uuid, ReplyCode.unauthorized, 'login first')
     if (event === 'subscribe') return void subscribe(session, user, data, uuid).catch((error) => log('subscribe failed:', error))
     if (event === 'unsubscribe') return unsubscribe(session, data, uuid)
+    if (event === 'history' || event === 'presence') return reads.answer(event, session, user, data, uuid)
     const handler = handlers.get(event)
     if (!handler) return session.reply(uuid, ReplyCode.notFound, `unknown event ${event}`)
     // Numeric ids are the millisecond timestamps of socket.js-style clients: two devices of a user

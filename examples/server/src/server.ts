@@ -18,6 +18,7 @@ import { envelopeRule, toIngestRule } from './ingest'
 import { startLiveness } from './liveness'
 import { createLogin } from './login'
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options'
+import { createPresence } from './presence'
 import { createPush } from './push'
 import type { ReferenceServer } from './reference-server'
 import { createReceiver } from './requests'
@@ -39,12 +40,13 @@ export function createServer(serverOptions: ServerOptions): ReferenceServer {
   const options = resolveOptions(serverOptions)
   const { host, port, log, redisUrl } = options
   const handlers = new Map<string, Handler>()
-  const presence = new PresenceWrites()
+  const presenceWrites = new PresenceWrites()
   const sessions = new Sessions((user, count) => {
-    presence.track(currentEngine().setPresence(user, count).catch((error) => log('presence update failed:', error.message)))
+    presenceWrites.track(currentEngine().setPresence(user, count).catch((error) => log('presence update failed:', error.message)))
   })
   const channels = new Channels()
-  const delivery = createDelivery(sessions, channels)
+  const presence = createPresence({ engine: currentEngine, limit: options.presenceLimit, log })
+  const delivery = { ...createDelivery(sessions, channels), signal: presence.deliver }
   // With Redis, the engine exists once listen() has connected it; sockets arrive only after that.
   const nodeId = redisUrl ? randomUUID() : 'local'
   let engine: Engine | undefined = redisUrl ? undefined : memoryEngine(delivery, options.history)
@@ -67,10 +69,10 @@ export function createServer(serverOptions: ServerOptions): ReferenceServer {
   const dedupeScope = () => (currentEngine().dedupe ? currentEngine().dedupe!.scope() : Promise.resolve(localScope))
   const login = createLogin({ authenticate: createAuthenticator(options), sessions, engine: currentEngine, dedupe: options.dedupe, dedupeScope, log })
   const dedupe = options.dedupe > 0 ? createDedupe(dedupeLimits(options), { store: () => currentEngine().dedupe, unavailable, log }) : undefined
-  const receive = createReceiver({ options, handlers, login, channels, authorize: options.authorize, engine: currentEngine, push, dedupe })
+  const receive = createReceiver({ options, handlers, login, channels, authorize: options.authorize, engine: currentEngine, presence, push, dedupe })
   const health = () => ({ ok: true, node: nodeId, connections: sessions.size, users: sessions.userCount, channels: channels.size })
   const disconnect = (order: Parameters<typeof disconnectHere>[1]) => control.ask({ disconnect: order })
-  const http = createHttp(options, createRoutes({ options, push, disconnect, health }))
+  const http = createHttp(options, createRoutes({ options, push, disconnect, health, engine: currentEngine }))
   const wss = new WebSocketServer({ server: http, maxPayload: options.maxPayload })
   wss.on('connection', accept)
   const stopLiveness = startLiveness(sessions, options)
@@ -86,6 +88,7 @@ export function createServer(serverOptions: ServerOptions): ReferenceServer {
 
   function ended(session: Session) {
     channels.removeAll(session)
+    presence.removeAll(session)
     sessions.remove(session)
   }
 
@@ -130,7 +133,7 @@ export function createServer(serverOptions: ServerOptions): ReferenceServer {
       if (closing) return
       closing = true
       stopLiveness()
-      await drain({ http, wss, sessions, presence, clearPresence: (user) => currentEngine().setPresence(user, 0) })
+      await drain({ http, wss, sessions, presence: presenceWrites, clearPresence: (user) => currentEngine().setPresence(user, 0) })
       await control.close()
       await engine?.close()
     },

@@ -149,7 +149,7 @@ export class Session {
   }
 
   /** Answers request `uuid` with a reply's `data` already serialized (`replyData`): the same frame as `reply`. */
-  replyWith(uuid: string, data: string) {
+  replyWith(uuid: string | number, data: string) {
     this.send(`{"type":"respon","event":${JSON.stringify(uuid)},"data":${data}}`)
   }
 
