@@ -19,10 +19,12 @@ const miniprogramDist = join(__dirname, '../../miniprogram_dist')
 /**
  * Size budgets in bytes, min+gzip, each entry bundled with its dependencies. The wx budget also
  * holds for miniprogram_dist/wx.js as shipped: what a native WeChat app loads after build npm.
- * These are the sizes reached (plus a few bytes), not the goals: issue 12 asks 5,120 B for wx with
- * channels and recovery; what each feature costs is in docs/benchmarks.md.
+ * These are the sizes reached (plus a few bytes), not the goals. Issues 16, 17 and 20 allowed the
+ * wx entry 150 + 250 + 350 B over 5,926 B (6,676 B); the state machine split into files, exactly
+ * once, the app lifecycle, persisted positions, presence and history reached 7,281 B (bench/size.mjs).
+ * What each feature costs is in docs/benchmarks.md; a raise needs a reason in the CHANGELOG.
  */
-export const BUDGETS: Record<string, number> = { wx: 6045, uni: 6090, web: 6110, index: 7510 }
+export const BUDGETS: Record<string, number> = { wx: 7360, uni: 7410, web: 7400, index: 9030 }
 
 export async function minGzipSize(entry: string) {
   const result = await build({
