@@ -1,5 +1,5 @@
 // npm run bench: every measurement of docs/benchmarks.md, side by side, in one run.
-//   node bench/run.mjs [--quick] [--no-write] [--only=size,throughput,dedupe,faults,fanout,connections,storm,memory,recovery,channels,history]
+//   node bench/run.mjs [--quick] [--no-write] [--requests=N] [--runs=N] [--only=size,throughput,dedupe,faults,fanout,connections,storm,memory,recovery,channels,history]
 // --quick shrinks every count (a smoke run: the figures mean nothing); --no-write skips the docs
 // (docs/benchmarks.md, and README.md's quoted sizes when the size section runs).
 import { execFileSync } from 'node:child_process'
@@ -20,9 +20,12 @@ const quick = args.includes('--quick')
 const write = !args.includes('--no-write') && !quick
 const only = (args.find((arg) => arg.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean)
 const wanted = (name) => only.length === 0 || only.includes(name)
+// --requests=N and --runs=N override the request/reply sections' counts (a machine too busy for 100,000 x 5).
+const override = (name) => Number((args.find((arg) => arg.startsWith(`--${name}=`)) || '').slice(name.length + 3)) || undefined
 const settings = quick
   ? { requests: 2000, runs: 1, devices: 5, broadcast: 20, rounds: 3, idle: 100, storm: 50, concurrencies: [1, 64], faultClients: 5, faultRequests: 20, faultCutEvery: 50, faultRuns: 1, ...clusterSettings(true) }
   : { requests: 100_000, runs: 5, devices: 100, broadcast: 1000, rounds: 30, idle: 10_000, storm: 1000, concurrencies: [1, 64], faultClients: 20, faultRequests: 300, faultCutEvery: 1000, faultRuns: 3, ...clusterSettings(false) }
+for (const name of ['requests', 'runs']) settings[name] = override(name) ?? settings[name]
 
 /** Counts of the multi-node sections (recovery, channels, history). */
 function clusterSettings(quick) {
