@@ -4,7 +4,7 @@
 // two in flight, through a TCP proxy in this process that resets every connection every
 // <cutEvery> ms until all calls settled (at most 2,000 times). Then it reads the server's counts
 // over a connection of its own and prints one JSON line: calls that resolved, calls that failed
-// (and of those, how many had run), keys run more than once and the extra runs, keys never run.
+// (by error name, and how many of them had run), keys run more than once and the extra runs, keys never run.
 import { connect, createServer } from 'node:net'
 import { io } from 'socket.io-client'
 import { WebSocket } from 'ws'
@@ -73,7 +73,7 @@ const load = Promise.all(
       [0, 1].map(async () => {
         while (next < requests) {
           const key = `${c}-${next++}`
-          outcomes.set(key, await client.call('work', { key, ms: 5 }).then((value) => value === key, () => false))
+          outcomes.set(key, await client.call('work', { key, ms: 5 }).then((value) => (value === key ? 'ok' : 'wrong reply'), (error) => error.name || String(error)))
         }
       }),
     )
@@ -91,13 +91,16 @@ await proxy.close()
 const reader = await connectClient(Number(port), 'user:reader')
 const runs = new Map(await reader.call('runs'))
 reader.close()
-const failed = [...outcomes].filter(([, ok]) => !ok).map(([key]) => key)
+const failed = [...outcomes].filter(([, outcome]) => outcome !== 'ok').map(([key]) => key)
+const failedBy = {}
+for (const key of failed) failedBy[outcomes.get(key)] = (failedBy[outcomes.get(key)] || 0) + 1
 const repeated = [...runs].filter(([, count]) => count > 1)
 console.log(
   JSON.stringify({
     calls: outcomes.size,
     resolved: outcomes.size - failed.length,
     failed: failed.length,
+    failedBy,
     failedButRan: failed.filter((key) => runs.has(key)).length,
     duplicatedKeys: repeated.length,
     extraRuns: repeated.reduce((sum, [, count]) => sum + count - 1, 0),

@@ -25,7 +25,10 @@ export async function faultsSection({ faultClients, faultRequests, faultCutEvery
   for (const [library, runs] of results) {
     const sum = (field) => runs.reduce((total, run) => total + run[field], 0)
     const each = (field) => runs.map((run) => run[field]).join(' / ')
-    rows.push([library.name, sum('calls').toLocaleString('en'), sum('cuts'), `${sum('failed')} (${each('failed')})`, sum('failedButRan'), `${sum('extraRuns')} (${each('extraRuns')})`, sum('duplicatedKeys'), sum('neverRan')])
+    const by = {}
+    for (const run of runs) for (const [name, count] of Object.entries(run.failedBy)) by[name] = (by[name] || 0) + count
+    const kinds = Object.entries(by).map(([name, count]) => `${count} ${name}`).join(', ')
+    rows.push([library.name, sum('calls').toLocaleString('en'), sum('cuts'), `${sum('failed')} (${each('failed')})${kinds ? `: ${kinds}` : ''}`, sum('failedButRan'), `${sum('extraRuns')} (${each('extraRuns')})`, sum('duplicatedKeys'), sum('neverRan')])
   }
-  return table(['library', 'calls', 'resets', 'failed (each run)', 'failed but ran', 'extra runs: duplicates (each run)', 'keys run twice or more', 'never ran'], rows)
+  return table(['library', 'calls', 'resets', 'failed (each run): by error', 'failed but ran', 'extra runs: duplicates (each run)', 'keys run twice or more', 'never ran'], rows)
 }

@@ -23,7 +23,7 @@ const wanted = (name) => only.length === 0 || only.includes(name)
 // --requests=N and --runs=N override the request/reply sections' counts (a machine too busy for 100,000 x 5).
 const override = (name) => Number((args.find((arg) => arg.startsWith(`--${name}=`)) || '').slice(name.length + 3)) || undefined
 const settings = quick
-  ? { requests: 2000, runs: 1, devices: 5, broadcast: 20, rounds: 3, idle: 100, storm: 50, concurrencies: [1, 64], faultClients: 5, faultRequests: 20, faultCutEvery: 50, faultRuns: 1, ...clusterSettings(true) }
+  ? { requests: 2000, runs: 1, devices: 5, broadcast: 20, rounds: 3, idle: 100, storm: 50, concurrencies: [1, 64], faultClients: 5, faultRequests: 20, faultCutEvery: 100, faultRuns: 1, ...clusterSettings(true) }
   : { requests: 100_000, runs: 5, devices: 100, broadcast: 1000, rounds: 30, idle: 10_000, storm: 1000, concurrencies: [1, 64], faultClients: 20, faultRequests: 300, faultCutEvery: 1000, faultRuns: 3, ...clusterSettings(false) }
 for (const name of ['requests', 'runs']) settings[name] = override(name) ?? settings[name]
 
