@@ -408,6 +408,25 @@ describe('requests', () => {
     expect(client.status).toBe('idle')
   })
 
+  it('a write that fails while the queue is flushed ends that socket: what queued behind it waits for the next', async () => {
+    const { fake, client } = setup({ heartbeat: false }, { throwOnSend: (data) => String(data).includes('"poison"') })
+    const poisoned = client.request('poison').catch((e) => e)
+    const behind = client.request('b')
+    client.connectionLoop()
+    await flush()
+    fake.last.open()
+    fake.last.reply('login', 'ok')
+    await flush()
+    expect(await poisoned).toMatchObject({ name: 'ClosedError', reason: 'send failed' })
+    expect(client.status).toBe('idle')
+    expect(fake.last.sent.map((frame) => frame.event)).toEqual(['login'])
+    await vi.advanceTimersByTimeAsync(1000)
+    await goOnline(client, fake, false)
+    expect(fake.last.sent.map((frame) => frame.event)).toEqual(['login', 'b'])
+    fake.last.reply('b', 'B')
+    await expect(behind).resolves.toBe('B')
+  })
+
   it('rejects data JSON cannot hold instead of throwing', async () => {
     const { fake, client } = setup()
     await goOnline(client, fake)
