@@ -197,6 +197,18 @@ describe('connecting and login', () => {
     expect(client.status).toBe('idle')
   })
 
+  it('without reconnect, a login() that returns nothing stops the client: no socket, no wait for a login', async () => {
+    const { fake, client, statuses } = setup({ reconnect: false, login: () => null })
+    client.connectionLoop()
+    const ready = client.ready().catch((e) => e)
+    await flush()
+    expect(fake.sockets).toHaveLength(0)
+    expect(client.status).toBe('idle')
+    expect(statuses.at(-1)?.[2]).toMatchObject({ name: 'ClosedError', code: 1000, reason: 'nobody logged in' })
+    expect(await ready).toMatchObject({ name: 'OfflineError', message: 'reconnect gave up' })
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('drops a socket that does not open within connectTimeout and ignores it afterwards', async () => {
     const { fake, client } = setup({ connectTimeout: 5000 })
     client.connectionLoop()
@@ -451,6 +463,22 @@ describe('heartbeat and server pings', () => {
     expect(fake.last.closedWith).toEqual({ code: 4002, reason: 'ping timeout' })
     expect(await pending).toBeInstanceOf(ClosedError)
     expect(client.status).toBe('idle')
+  })
+
+  it('reports a status only when it changes: not for a ping round, nor a reconnect while connecting', async () => {
+    const { fake, client, statuses } = setup({ heartbeat: { interval: 1000, timeout: 500 } })
+    client.connectionLoop()
+    client.reconnect()
+    await flush()
+    expect(fake.sockets).toHaveLength(1)
+    fake.last.open()
+    fake.last.reply('login', 'ok')
+    await flush()
+    await vi.advanceTimersByTimeAsync(1000)
+    fake.last.reply('ping', 'pong')
+    await flush()
+    expect(fake.last.sent.map((frame) => frame.event)).toEqual(['login', 'ping'])
+    expect(statuses.map(([status]) => status)).toEqual(['connecting', 'open', 'online'])
   })
 
   it('reconnects and logs in again when the server answers the ping with an error', async () => {
