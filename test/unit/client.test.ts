@@ -371,7 +371,7 @@ describe('requests', () => {
     const queued = [client.request('a').catch(() => {}), client.request('b').catch(() => {})]
     await expect(client.request('c')).rejects.toMatchObject({ name: 'OfflineError', message: 'queue full' })
     const noQueue = setup({ queue: false })
-    await expect(noQueue.client.request('a')).rejects.toBeInstanceOf(OfflineError)
+    await expect(noQueue.client.request('a')).rejects.toMatchObject({ name: 'OfflineError', message: 'offline' })
     client.close()
     await Promise.all(queued)
   })
@@ -642,7 +642,7 @@ describe('close()', () => {
     expect(await inFlight).toBeInstanceOf(ClosedError)
     expect(client.status).toBe('closed')
     expect(statuses.at(-1)?.[0]).toBe('closed')
-    await expect(client.request('b')).rejects.toBeInstanceOf(OfflineError)
+    await expect(client.request('b')).rejects.toMatchObject({ name: 'OfflineError', message: 'called after close()' })
     await expect(client.ready()).rejects.toBeInstanceOf(OfflineError)
     await expect(client.send('c')).rejects.toBeInstanceOf(OfflineError)
     expect(() => client.connectionLoop()).toThrow(OfflineError)
