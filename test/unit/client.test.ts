@@ -418,6 +418,8 @@ describe('requests', () => {
     expect(error).toBeInstanceOf(ClosedError)
     expect((error as ClosedError).cause).toBeInstanceOf(Error)
     expect(client.status).toBe('idle')
+    // 1006 is the runtime's to report: runtimes refuse it from close(), so the socket gets 1000.
+    expect(fake.last.closedWith).toEqual({ code: 1000, reason: 'send failed' })
   })
 
   it('a write that fails while the queue is flushed ends that socket: what queued behind it waits for the next', async () => {
