@@ -21,7 +21,10 @@ export interface FakeSocket {
   lastRequest(event: string): any
 }
 
-export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: boolean; failWhileConnecting?: boolean } = {}) {
+/** `throwOnSend`: every send throws, or those of the frames it returns `true` for. */
+export function fakeAdapter(
+  options: { throwOnConnect?: boolean; throwOnSend?: boolean | ((data: string | ArrayBuffer) => boolean); failWhileConnecting?: boolean } = {},
+) {
   const sockets: FakeSocket[] = []
   let wake: (() => void) | undefined
   let visible: ((shown: boolean) => void) | undefined
@@ -52,7 +55,8 @@ export function fakeAdapter(options: { throwOnConnect?: boolean; throwOnSend?: b
       if (options.failWhileConnecting) handlers.error('connectSocket:fail')
       return {
         send(data) {
-          if (options.throwOnSend) throw new Error('send failed')
+          const { throwOnSend } = options
+          if (throwOnSend === true || (throwOnSend && throwOnSend(data))) throw new Error('send failed')
           socket.raw.push(data)
           let frame: unknown = data
           try {

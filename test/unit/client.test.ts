@@ -197,6 +197,18 @@ describe('connecting and login', () => {
     expect(client.status).toBe('idle')
   })
 
+  it('without reconnect, a login() that returns nothing stops the client: no socket, no wait for a login', async () => {
+    const { fake, client, statuses } = setup({ reconnect: false, login: () => null })
+    client.connectionLoop()
+    const ready = client.ready().catch((e) => e)
+    await flush()
+    expect(fake.sockets).toHaveLength(0)
+    expect(client.status).toBe('idle')
+    expect(statuses.at(-1)?.[2]).toMatchObject({ name: 'ClosedError', code: 1000, reason: 'nobody logged in' })
+    expect(await ready).toMatchObject({ name: 'OfflineError', message: 'reconnect gave up' })
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('drops a socket that does not open within connectTimeout and ignores it afterwards', async () => {
     const { fake, client } = setup({ connectTimeout: 5000 })
     client.connectionLoop()
@@ -359,7 +371,7 @@ describe('requests', () => {
     const queued = [client.request('a').catch(() => {}), client.request('b').catch(() => {})]
     await expect(client.request('c')).rejects.toMatchObject({ name: 'OfflineError', message: 'queue full' })
     const noQueue = setup({ queue: false })
-    await expect(noQueue.client.request('a')).rejects.toBeInstanceOf(OfflineError)
+    await expect(noQueue.client.request('a')).rejects.toMatchObject({ name: 'OfflineError', message: 'offline' })
     client.close()
     await Promise.all(queued)
   })
@@ -406,6 +418,27 @@ describe('requests', () => {
     expect(error).toBeInstanceOf(ClosedError)
     expect((error as ClosedError).cause).toBeInstanceOf(Error)
     expect(client.status).toBe('idle')
+    // 1006 is the runtime's to report: runtimes refuse it from close(), so the socket gets 1000.
+    expect(fake.last.closedWith).toEqual({ code: 1000, reason: 'send failed' })
+  })
+
+  it('a write that fails while the queue is flushed ends that socket: what queued behind it waits for the next', async () => {
+    const { fake, client } = setup({ heartbeat: false }, { throwOnSend: (data) => String(data).includes('"poison"') })
+    const poisoned = client.request('poison').catch((e) => e)
+    const behind = client.request('b')
+    client.connectionLoop()
+    await flush()
+    fake.last.open()
+    fake.last.reply('login', 'ok')
+    await flush()
+    expect(await poisoned).toMatchObject({ name: 'ClosedError', reason: 'send failed' })
+    expect(client.status).toBe('idle')
+    expect(fake.last.sent.map((frame) => frame.event)).toEqual(['login'])
+    await vi.advanceTimersByTimeAsync(1000)
+    await goOnline(client, fake, false)
+    expect(fake.last.sent.map((frame) => frame.event)).toEqual(['login', 'b'])
+    fake.last.reply('b', 'B')
+    await expect(behind).resolves.toBe('B')
   })
 
   it('rejects data JSON cannot hold instead of throwing', async () => {
@@ -432,6 +465,22 @@ describe('heartbeat and server pings', () => {
     expect(fake.last.closedWith).toEqual({ code: 4002, reason: 'ping timeout' })
     expect(await pending).toBeInstanceOf(ClosedError)
     expect(client.status).toBe('idle')
+  })
+
+  it('reports a status only when it changes: not for a ping round, nor a reconnect while connecting', async () => {
+    const { fake, client, statuses } = setup({ heartbeat: { interval: 1000, timeout: 500 } })
+    client.connectionLoop()
+    client.reconnect()
+    await flush()
+    expect(fake.sockets).toHaveLength(1)
+    fake.last.open()
+    fake.last.reply('login', 'ok')
+    await flush()
+    await vi.advanceTimersByTimeAsync(1000)
+    fake.last.reply('ping', 'pong')
+    await flush()
+    expect(fake.last.sent.map((frame) => frame.event)).toEqual(['login', 'ping'])
+    expect(statuses.map(([status]) => status)).toEqual(['connecting', 'open', 'online'])
   })
 
   it('reconnects and logs in again when the server answers the ping with an error', async () => {
@@ -595,7 +644,7 @@ describe('close()', () => {
     expect(await inFlight).toBeInstanceOf(ClosedError)
     expect(client.status).toBe('closed')
     expect(statuses.at(-1)?.[0]).toBe('closed')
-    await expect(client.request('b')).rejects.toBeInstanceOf(OfflineError)
+    await expect(client.request('b')).rejects.toMatchObject({ name: 'OfflineError', message: 'called after close()' })
     await expect(client.ready()).rejects.toBeInstanceOf(OfflineError)
     await expect(client.send('c')).rejects.toBeInstanceOf(OfflineError)
     expect(() => client.connectionLoop()).toThrow(OfflineError)

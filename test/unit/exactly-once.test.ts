@@ -102,6 +102,46 @@ describe('against a deduplicating server', () => {
     expect(framesOf(fake, 'a')).toHaveLength(1)
   })
 
+  it('counts the window from the first write, not from the last resend, and it ends at exactly `dedupe` ms', async () => {
+    const { fake, client } = setup(dedupeOptions)
+    const window = { epoch: 'E', offset: 0, recovered: true, dedupe: 1500 }
+    await login(client, fake, window)
+    const old = client.request('a', undefined, { timeout: 60_000 }).catch((error) => error)
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(1000)
+    await login(client, fake, window)
+    expect(framesOf(fake, 'a')).toHaveLength(2)
+    fake.last.serverClose(1006)
+    // 1500 ms after the first write, 500 after the resend: the server may have forgotten it.
+    await vi.advanceTimersByTimeAsync(500)
+    await login(client, fake, window)
+    expect(await old).toBeInstanceOf(ClosedError)
+    expect(framesOf(fake, 'a')).toHaveLength(2)
+  })
+
+  it('never writes again a login or a ping its socket carried: they belong to that connection', async () => {
+    const { fake, client } = setup({ ...dedupeOptions, heartbeat: { interval: 1000, timeout: 500 } })
+    await login(client, fake)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(fake.last.lastRequest('ping')).toBeDefined()
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(10)
+    await login(client, fake)
+    expect(fake.last.sent.map((frame) => frame.event)).toEqual(['login'])
+  })
+
+  it('a queued one-way message whose data cannot be encoded fails alone when the queue is written', async () => {
+    const { fake, client } = setup(dedupeOptions)
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    const bad = client.send('bad', cyclic).catch((error) => error)
+    const good = client.send('good', 1)
+    await login(client, fake, { epoch: 'E', offset: 0, recovered: false })
+    expect(await bad).toBeInstanceOf(TypeError)
+    await expect(good).resolves.toBeUndefined()
+    expect(fake.last.sent.map((frame) => frame.event)).toEqual(['login', 'good'])
+  })
+
   it('fails what it kept when the next server does not deduplicate', async () => {
     const { fake, client } = setup(dedupeOptions)
     await login(client, fake)

@@ -209,6 +209,13 @@ describe('the connection state machine', () => {
     for (const targets of Object.values(TRANSITIONS)) for (const target of targets) expect(states).toContain(target)
   })
 
+  it('refuses, in development builds, a transition the table does not list', () => {
+    const { connection, entered } = setup()
+    expect(() => connection.enter('online')).toThrow('illegal transition stopped -> online')
+    expect(entered).toEqual([])
+    expect(connection.state).toBe('stopped')
+  })
+
   for (const [from, outcomes] of Object.entries(expected) as Array<[State, Record<string, State[]>]>) {
     describe(`from ${from}`, () => {
       for (const [event, next] of Object.entries(outcomes)) {

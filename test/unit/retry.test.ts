@@ -72,6 +72,7 @@ describe('retry policy', () => {
     const stop = end() as AuthError
     expect(stop).toBeInstanceOf(AuthError)
     expect(stop.code).toBe(4403)
+    expect(stop.message).toContain('login refused')
     expect(stop.cause).toBe(refusal)
   })
 
@@ -108,6 +109,9 @@ describe('liveness', () => {
     expect(liveness(0, heartbeat, true)).toBe(PING)
     expect(liveness(39_999, heartbeat, true)).toBe(PING)
     expect(liveness(40_000, heartbeat, true)).toBe(DEAD)
+    // Neither verdict can be read as a wait: a wait is a positive number of ms.
+    expect(DEAD).toBeLessThan(0)
+    expect(PING).toBeLessThanOrEqual(0)
   })
 })
 
