@@ -21,8 +21,6 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
   let state: State = 'stopped'
   let timer: ReturnType<typeof setTimeout> | undefined
   let attempt: Attempt | undefined
-  /** `connectionLoop()` was called and nothing stopped it since. */
-  let running = false
   /** Why the loop stopped by itself (gave up, final decision), while it stays stopped. */
   let stopped: Error | undefined
   /** When the app went to the background (0: shown, or the `background` option keeps it going). */
@@ -56,16 +54,15 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     const error = new ClosedError(code, reason, cause)
     if (state === 'closed') return hooks.dropped(error, error)
     const onlineFor = ended && ended.online ? Date.now() - ended.online : 0
-    const next = running ? retry.after(code, reason, by, onlineFor, error, refused, isSuspended(hiddenAt)) : undefined
+    // An attempt exists only while running: `close()` and the stops below end the last one.
+    const next = retry.after(code, reason, by, onlineFor, error, refused, isSuspended(hiddenAt))
     if (next instanceof Error) {
-      running = false
       stopped = next
       hooks.dropped(error, next)
       // Status listeners hear the close that made the client give up, or the server's decision.
       return enter('stopped', next instanceof OfflineError ? error : next)
     }
     hooks.dropped(error)
-    if (next === undefined) return enter('stopped', error)
     if (next === 0) return connect()
     if (next === Infinity) return enter('suspended', error)
     log('retry', next)
@@ -74,7 +71,6 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
 
   /** `connectionLoop()`, `reconnect()`, a wake-up: running again, whatever stopped it. */
   function restart() {
-    running = true
     stopped = undefined
     connect()
   }
@@ -126,7 +122,6 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     /** `close()`: stops for good. */
     close() {
       if (state === 'closed') return
-      running = false
       enter('closed')
       end(attempt, CloseCode.Normal, 'closed by client')
     },
