@@ -58,13 +58,16 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
     const { id, event, data } = request
     const frame = request.frame || (acknowledged ? protocol.encodeRequest(id, event, data) : protocol.encodeSend(event, data))
     request.sent = true
-    if (!request.written) {
-      request.written = Date.now()
-      request.scope = scope
-    }
     // Nothing reads the frame once written unless it may be written again: dropped here, it dies
-    // young instead of being copied by every GC while the reply is awaited.
-    request.frame = request.retry && dedupe > 0 ? frame : undefined
+    // young instead of being copied by every GC while the reply is awaited. Only a request that
+    // may be resent needs to know when and under which scope it was first written.
+    if (request.retry && dedupe > 0) {
+      request.frame = frame
+      if (!request.written) {
+        request.written = Date.now()
+        request.scope = scope
+      }
+    } else request.frame = undefined
     request.data = undefined
     if (link.write(frame) && !acknowledged && pool.take(id)) request.resolve(undefined)
   }
@@ -90,7 +93,7 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
         // A one-way message is encoded when written, once it is known whether the server acknowledges it.
         const frame = expectsReply ? protocol.encodeRequest(id, event, data) : undefined
         const promise = new Promise(captureSettlers)
-        const request: Pending = { id, event, frame, data, expectsReply, retry, written: 0, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
+        const request: Pending = { id, event, frame, data: frame ? undefined : data, expectsReply, retry, written: 0, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
         pool.add(request)
         if (online) write(request)
         return promise
