@@ -1,15 +1,13 @@
-import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { ClosedError, createSocket, web } from 'mp-socket'
-import { ROOT, launchChromium } from '../support/browser'
-import { startCommand, startProxy } from '../support/processes'
-import '../support/agent-page'
+import { launchChromium } from '../support/browser'
+import { startProxy } from '../support/processes'
+import { startCustomerService } from '../support/agent-page'
 
 // The exactly-once section of docs/guides/customer-service.md: the agent's page in Chromium, the
 // customer as the SDK in Node (the uni-app's calls, without its build), the example's server.
-const example = join(ROOT, 'examples/customer-service')
 
 let browser: Browser
 const cleanups: Array<() => unknown> = []
@@ -23,19 +21,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-/** The README command without the customer's build (its page is not needed here). */
-function startExample() {
-  return startCommand({
-    command: process.execPath,
-    args: [join(example, 'run.mjs')],
-    env: { SKIP_BUILD: '1', PORT: '0', MINUTES: '3', QUIET: '1' },
-    cleanups,
-    started(output) {
-      const agent = output.match(/agent page (http:\/\/127\.0\.0\.1:(\d+))\/agent/)
-      return agent ? { http: agent[1], port: Number(agent[2]) } : undefined
-    },
-  })
-}
+const startExample = () => startCustomerService(cleanups)
 
 async function openPage(url: string, errors: string[]) {
   const context = await browser.newContext()

@@ -4,14 +4,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createSocket, web } from 'mp-socket'
 import { buildCustomer } from '../../examples/customer-service/build-customer.mjs'
-import { ARTIFACTS, ROOT, launchChromium } from '../support/browser'
-import { eventually, startCommand, startProxy } from '../support/processes'
-import '../support/agent-page'
+import { ARTIFACTS, launchChromium } from '../support/browser'
+import { eventually, startProxy } from '../support/processes'
+import { startCustomerService } from '../support/agent-page'
 
 // examples/customer-service (seed 004): the customer's uni-app (built by uni-app's toolchain for
 // H5) and the agent's page, both in Chromium; tokens in the URL; the customer's unread badge and
 // chat page handlers side by side; messages sent while the agent was offline arrive on return.
-const example = join(ROOT, 'examples/customer-service')
 
 let browser: Browser
 const cleanups: Array<() => unknown> = []
@@ -26,20 +25,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-/** The README command (the build already done above); resolves with the two addresses it prints. */
-function startExample() {
-  return startCommand({
-    command: process.execPath,
-    args: [join(example, 'run.mjs')],
-    env: { SKIP_BUILD: '1', PORT: '0', MINUTES: '3', QUIET: '1' },
-    cleanups,
-    started(output) {
-      const agent = output.match(/agent page (http:\/\/127\.0\.0\.1:(\d+))\/agent/)
-      const customer = output.match(/customer app \(uni-app H5\): (\S+)/)
-      return agent && customer ? { http: agent[1], port: Number(agent[2]), customerUrl: customer[1] } : undefined
-    },
-  })
-}
+const startExample = () => startCustomerService(cleanups)
 
 async function openPage(url: string, errors: string[], logs: string[] = []) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 640 } })
