@@ -99,7 +99,10 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
     const message = decode(protocol, data as Frame)
     if (!message) return log('ignored', data)
     if (message.kind === 'close') return end(attempt, message.code, message.reason, undefined, By.Server)
-    if (message.kind !== 'ping') return hooks.message(message)
+    if (message.kind !== 'ping') {
+      if (hooks.message(message)) attempt.served = true
+      return
+    }
     // A ping id that cannot be encoded (a hostile frame) costs that frame, not the connection.
     try {
       write(protocol.encodePong(message.id))

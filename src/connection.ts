@@ -55,7 +55,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     if (state === 'closed') return hooks.dropped(error, error)
     const onlineFor = ended && ended.online ? Date.now() - ended.online : 0
     // An attempt exists only while running: `close()` and the stops below end the last one.
-    const next = retry.after(code, reason, by, onlineFor, error, refused, isSuspended(hiddenAt))
+    const next = retry.after(code, reason, by, onlineFor, error, refused, isSuspended(hiddenAt), ended && ended.served)
     if (next instanceof Error) {
       stopped = next
       hooks.dropped(error, next)

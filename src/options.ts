@@ -15,8 +15,9 @@ export interface ReconnectOptions {
   /** Retries in a row before the loop gives up (`connectionLoop()` starts it again). @default Infinity */
   maxRetries?: number
   /**
-   * A connection counts as healthy once it has been online this long, in ms: only then does the next
-   * drop start the backoff from `minDelay` again. A server that accepts and then closes at once
+   * A connection counts as healthy once it has been online this long, in ms, or has answered one
+   * of the app's requests: only then does the next drop start the backoff from `minDelay` again
+   * (a login or ping reply is not enough). A server that accepts and then closes at once
    * (an expired token in the URL, a login it cuts off) therefore sees growing delays, not a storm.
    * @default 5000
    */

@@ -14,6 +14,8 @@ export interface Pending {
   data?: unknown
   /** `false` for one-way messages: done once written, or once acknowledged by a deduplicating server. */
   readonly expectsReply: boolean
+  /** The connection's own (login, heartbeat): its reply says nothing of the server serving the app. */
+  readonly direct: boolean
   /** May be written again, with the same id, after its socket died (`retry`, and the server deduplicates). */
   readonly retry: boolean
   /** When it was first written (0: not yet): a resend stays within the server's window from then. */

@@ -93,7 +93,7 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
         // A one-way message is encoded when written, once it is known whether the server acknowledges it.
         const frame = expectsReply ? protocol.encodeRequest(id, event, data) : undefined
         const promise = new Promise(captureSettlers)
-        const request: Pending = { id, event, frame, data: frame ? undefined : data, expectsReply, retry, written: 0, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
+        const request: Pending = { id, event, frame, data: frame ? undefined : data, expectsReply, direct, retry, written: 0, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
         pool.add(request)
         if (online) write(request)
         return promise
@@ -101,12 +101,19 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
         return Promise.reject(error)
       }
     },
-    /** A reply: settles its request, once (an acknowledged one-way message, whatever the reply). */
-    settle(reply: Extract<Incoming, { kind: 'reply' }>) {
+    /**
+     * A reply: settles its request, once (an acknowledged one-way message, whatever the reply).
+     * `true`: it answered one of the app's requests, not the connection's own (login, ping).
+     */
+    settle(reply: Extract<Incoming, { kind: 'reply' }>): boolean {
       const request = pool.take(String(reply.id))
-      if (!request) return log('ignored', reply)
+      if (!request) {
+        log('ignored', reply)
+        return false
+      }
       if (reply.ok || !request.expectsReply) request.resolve(request.expectsReply ? reply.body : undefined)
       else request.reject(new ServerError(request.event, reply.code, reply.body))
+      return !request.direct
     },
     /**
      * Logged in (`window`: the login reply's `dedupe`, 0 for none): writes what waited, oldest first

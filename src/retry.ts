@@ -32,14 +32,17 @@ export function createRetry(options: Pick<ResolvedOptions, 'finalClose' | 'authA
      * `onlineFor` ms (0: never); `error` is what the requests it carried reject with, `refused` a
      * login the server refused. `suspended`: the app is in the background past the runtime's grace
      * period: `Infinity` (wait until it is shown), counting nothing, unless the server's close is final.
+     * `served`: it answered one of the app's requests (not a login or ping).
      */
-    after(code: number, reason: string, by: By, onlineFor: number, error: ClosedError, refused?: boolean, suspended?: boolean): number | Error {
+    after(code: number, reason: string, by: By, onlineFor: number, error: ClosedError, refused?: boolean, suspended?: boolean, served?: boolean): number | Error {
       if (by === By.Server && finalClose(code, reason)) {
         return new (code === CloseCode.Kicked ? KickedError : code === CloseCode.Refused ? AuthError : FinalError)(code, reason)
       }
       if (suspended) return Infinity
-      // Only a connection that stayed online a while resets the backoff (see `stableAfter`).
-      if (reconnect && onlineFor >= reconnect.stableAfter) {
+      // Only a connection that stayed online a while, or answered the app, resets the backoff (see
+      // `stableAfter`): on a network that drops every few seconds, a connection that carried
+      // requests is not a failed attempt, and a backoff grown to `maxDelay` would time them out.
+      if (reconnect && (served || onlineFor >= reconnect.stableAfter)) {
         retry.accepted()
         attempts = 0
       }

@@ -58,14 +58,16 @@ export interface Attempt {
   online: number
   /** When it last received a frame. */
   heard: number
+  /** It answered one of the app's requests: the server behind it works, whatever its time online. */
+  served?: boolean
 }
 
 /** What the connection needs from the client around it. @internal */
 export interface ConnectionHooks {
   /** A request that skips the queue (login, ping): written on the socket open now. */
   request(event: string, data: unknown, timeout: number): Promise<unknown>
-  /** A decoded reply or push. */
-  message(message: Incoming): void
+  /** A decoded reply or push; `true`: a reply to one of the app's requests. */
+  message(message: Incoming): boolean | void
   /** Logged in (`reply`: the login reply's body): time to write what waited in the queue. */
   online(reply: unknown): void
   /**

@@ -135,6 +135,42 @@ describe('connecting and login', () => {
     vi.mocked(Math.random).mockRestore()
   })
 
+  it('starts the backoff over after a connection that answered one of the app’s requests, not after a login or ping reply', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { fake, client } = setup({ reconnect: { minDelay: 1000, jitter: 0.5, stableAfter: 5000 }, heartbeat: { interval: 100, timeout: 1000 } })
+    client.connectionLoop()
+    const online = async () => {
+      fake.last.open()
+      fake.last.reply('login', 'ok')
+      await flush()
+      expect(client.status).toBe('online')
+    }
+    await flush()
+    fake.last.fail()
+    await vi.advanceTimersByTimeAsync(1000)
+    // Logged in and pinged, answered, cut well before stableAfter: the next delay still grows.
+    await online()
+    await vi.advanceTimersByTimeAsync(100)
+    fake.last.reply('ping', 'pong')
+    await flush()
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(1999)
+    expect(fake.sockets).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(fake.sockets).toHaveLength(3)
+    // It answered a request of the app: the server works, the next drop starts from minDelay again.
+    await online()
+    const answer = client.request('order', { n: 1 })
+    fake.last.reply('order', { ok: 1 })
+    await expect(answer).resolves.toEqual({ ok: 1 })
+    fake.last.serverClose(1006)
+    await vi.advanceTimersByTimeAsync(999)
+    expect(fake.sockets).toHaveLength(3)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(fake.sockets).toHaveLength(4)
+    vi.mocked(Math.random).mockRestore()
+  })
+
   it('spreads retries with jitter', async () => {
     const delays: number[] = []
     for (const random of [0, 0.5, 0.999]) {

@@ -8,6 +8,7 @@ function pending(id: string, timeout = 1000) {
     event: 'e',
     frame: '',
     expectsReply: true,
+    direct: false,
     retry: false,
     written: 0,
     timeout,

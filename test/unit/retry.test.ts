@@ -35,6 +35,16 @@ describe('retry policy', () => {
     expect(after(retry, 1006, By.Client, 5000)).toBe(1000)
   })
 
+  it('starts the backoff over after a connection that answered the app, however short', () => {
+    const retry = retryWith()
+    after(retry, 1006, By.Client)
+    after(retry, 1006, By.Client)
+    expect(retry.after(1006, '', By.Client, 10, closed(1006), false, false, false)).toBe(4000)
+    expect(retry.after(1006, '', By.Client, 10, closed(1006), false, false, true)).toBe(1000)
+    // Not while suspended: nothing is counted or reset there.
+    expect(retry.after(1006, '', By.Client, 10, closed(1006), false, true, true)).toBe(Infinity)
+  })
+
   it('turns the server’s final closes into their errors, and never a client’s', () => {
     const retry = retryWith()
     expect(after(retry, 4409, By.Server)).toBeInstanceOf(KickedError)
