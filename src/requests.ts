@@ -105,12 +105,9 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
      * A reply: settles its request, once (an acknowledged one-way message, whatever the reply).
      * `true`: it answered one of the app's requests, not the connection's own (login, ping).
      */
-    settle(reply: Extract<Incoming, { kind: 'reply' }>): boolean {
+    settle(reply: Extract<Incoming, { kind: 'reply' }>): boolean | void {
       const request = pool.take(String(reply.id))
-      if (!request) {
-        log('ignored', reply)
-        return false
-      }
+      if (!request) return log('ignored', reply)
       if (reply.ok || !request.expectsReply) request.resolve(request.expectsReply ? reply.body : undefined)
       else request.reject(new ServerError(request.event, reply.code, reply.body))
       return !request.direct

@@ -10,12 +10,14 @@ const ids = ['b:c', 'c', 'x', '1']
 
 type Operation =
   | { kind: 'start'; user: string; id: string }
+  | { kind: 'keep'; user: string; id: string }
   | { kind: 'finish'; index: number }
   | { kind: 'wait'; ms: number }
   | { kind: 'get'; user: string; id: string }
 
 const operation: fc.Arbitrary<Operation> = fc.oneof(
   fc.record({ kind: fc.constant('start' as const), user: fc.constantFrom(...users), id: fc.constantFrom(...ids) }),
+  fc.record({ kind: fc.constant('keep' as const), user: fc.constantFrom(...users), id: fc.constantFrom(...ids) }),
   fc.record({ kind: fc.constant('finish' as const), index: fc.nat(20) }),
   fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 1, max: 60 }) }),
   fc.record({ kind: fc.constant('get' as const), user: fc.constantFrom(...users), id: fc.constantFrom(...ids) }),
@@ -51,6 +53,11 @@ describe('the in-memory dedupe window', () => {
             const run: Run = { user: step.user, id: step.id, running: new Promise<string>(() => {}) }
             runs.push(run)
             window.start(step.user, step.id, run.running)
+          } else if (step.kind === 'keep') {
+            // A handler that answered at once: started and finished in one step.
+            const reply = `kept ${++counter} of ${step.user} ${step.id}`
+            runs.push({ user: step.user, id: step.id, running: new Promise<string>(() => {}), reply, finishedAt: now })
+            window.keep(step.user, step.id, reply)
           } else if (step.kind === 'finish') {
             const run = runs.filter((candidate) => candidate.reply === undefined)[step.index]
             if (!run) continue
@@ -112,6 +119,16 @@ describe('the in-memory dedupe window', () => {
         expect(new Set(runs.keys())).toEqual(new Set(requests))
       }),
     )
+  })
+  it('answers a handler that answered at once without a promise, and its duplicates with that reply', () => {
+    const dedupe = createDedupe({ window: 60_000, entries: 100, perUser: 100 }, { unavailable: 'unavailable', log: () => {} })
+    let runs = 0
+    const run = () => `{"error":0,"body":${++runs}}`
+    expect(dedupe.once('u', 'id', run)).toBe('{"error":0,"body":1}')
+    expect(dedupe.once('u', 'id', run)).toBe('{"error":0,"body":1}')
+    expect(dedupe.once('v', 'id', run)).toBe('{"error":0,"body":2}')
+    expect(runs).toBe(2)
+    expect(dedupe.known.countOf('u')).toBe(1)
   })
 })
 

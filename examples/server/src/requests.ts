@@ -83,18 +83,24 @@ export function createReceiver(context: RequestContext) {
     } catch (error) {
       return fail(error)
     }
-    if (body && typeof (body as PromiseLike<unknown>).then === 'function') (body as PromiseLike<unknown>).then(answer, fail)
+    if (isThenable(body)) body.then(answer, fail)
     else answer(body)
   }
 
-  /** What `run` would answer, as the reply's `data` text, to be kept for duplicates. */
-  async function settle(session: Session, user: string, handler: Handler, event: string, data: unknown): Promise<string> {
+  /**
+   * What `run` would answer, as the reply's `data` text, to be kept for duplicates: at once for a
+   * handler that answers at once, a promise for one that returns a promise.
+   */
+  function settle(session: Session, user: string, handler: Handler, event: string, data: unknown): string | Promise<string> {
+    const answer = (body: unknown) => replyData(ReplyCode.ok, body === undefined ? null : body, log)
+    const fail = (error: unknown) => replyData(...failure(event, error), log)
+    let body: unknown
     try {
-      const body = await handler(data, { user, socketId: session.id, push: context.push })
-      return replyData(ReplyCode.ok, body === undefined ? null : body, log)
+      body = handler(data, { user, socketId: session.id, push: context.push })
     } catch (error) {
-      return replyData(...failure(event, error), log)
+      return fail(error)
     }
+    return isThenable(body) ? Promise.resolve(body).then(answer, fail) : answer(body)
   }
 
   return function receive(session: Session, raw: RawData, isBinary: boolean) {
@@ -129,6 +135,10 @@ export function createReceiver(context: RequestContext) {
     // can send the same one, so those requests run as they come, as before dedupe.
     if (!dedupe || typeof uuid !== 'string') return run(session, user, handler, event, data, uuid)
     if (uuid.length > MAX_REQUEST_ID) return session.reply(uuid, ReplyCode.badRequest, `a request id has at most ${MAX_REQUEST_ID} characters`)
-    void dedupe.once(user, uuid, () => settle(session, user, handler, event, data)).then((reply) => session.replyWith(uuid, reply))
+    const reply = dedupe.once(user, uuid, () => settle(session, user, handler, event, data))
+    if (typeof reply === 'string') session.replyWith(uuid, reply)
+    else void reply.then((text) => session.replyWith(uuid, text))
   }
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> => !!value && typeof (value as PromiseLike<unknown>).then === 'function'
