@@ -1,12 +1,14 @@
 // One throughput/latency measurement in a process of its own:
-//   node bench/client.mjs <mp|socketio|raw|raw-reference> <port> <concurrency> <requests>
-// Prints one JSON line: requests/s and latency percentiles in ms.
+//   node bench/client.mjs <mp|socketio|raw|raw-reference> <port> <concurrency> <requests> [server pid]
+// Prints one JSON line: requests/s, latency percentiles in ms, and the CPU time in µs per request of
+// this process and (given its pid) of the server's, over the timed run only.
 import { io } from 'socket.io-client'
 import { WebSocket } from 'ws'
+import { cpuMs } from './lib.mjs'
 import { createSocket, web } from '../dist/index.mjs'
 import { signToken } from '../examples/server/dist/index.mjs'
 
-const [library, port, concurrencyArg, requestsArg] = process.argv.slice(2)
+const [library, port, concurrencyArg, requestsArg, serverPid] = process.argv.slice(2)
 const concurrency = Number(concurrencyArg)
 const requests = Number(requestsArg)
 const payload = { text: 'hello', n: 42 }
@@ -77,7 +79,12 @@ async function run(client, count) {
 
 const client = await connect()
 await run(client, Math.min(20_000, requests)) // warm-up: JIT, buffers
+const serverBefore = serverPid && cpuMs(serverPid)
+const clientBefore = process.cpuUsage()
 const result = await run(client, requests)
+const used = process.cpuUsage(clientBefore)
+result.clientUs = (used.user + used.system) / requests
+if (serverPid) result.serverUs = ((cpuMs(serverPid) - serverBefore) * 1000) / requests
 client.close()
 console.log(JSON.stringify(result))
 process.exit(0)

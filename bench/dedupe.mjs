@@ -24,7 +24,7 @@ export async function dedupeSection({ requests, runs, concurrencies }, redis) {
         const server = await startServer('bench/servers/mp.mjs', { ...mode.env, ...(mode.redis ? { REDIS_URL: redis.url } : {}) })
         try {
           const before = mode.redis && (await redis.commandCalls())
-          samples.get(mode.key).push(await runClient('bench/client.mjs', ['mp', server.port, concurrency, requests]))
+          samples.get(mode.key).push(await runClient('bench/client.mjs', ['mp', server.port, concurrency, requests, server.pid]))
           if (mode.redis) {
             const after = await redis.commandCalls()
             // The client's warm-up (bench/client.mjs) runs min(20,000, requests) more requests.
@@ -41,7 +41,7 @@ export async function dedupeSection({ requests, runs, concurrencies }, redis) {
     }
     const result = (key) => {
       const of = samples.get(key)
-      return { rps: median(of.map((s) => s.rps)), p50: median(of.map((s) => s.p50)), p99: median(of.map((s) => s.p99)), all: of.map((s) => s.rps) }
+      return { rps: median(of.map((s) => s.rps)), p50: median(of.map((s) => s.p50)), p99: median(of.map((s) => s.p99)), all: of.map((s) => s.rps), serverUs: of.map((s) => s.serverUs) }
     }
     const off = result('off')
     const names = [...new Set(commands.flatMap((c) => Object.keys(c)))]
@@ -52,16 +52,18 @@ export async function dedupeSection({ requests, runs, concurrencies }, redis) {
     for (const mode of MODES) {
       const r = result(mode.key)
       const redisCommands = mode.redis ? `${perRequest.toFixed(2)} (${breakdown})` : '0'
-      rows.push([concurrency, mode.name, r.rps.toLocaleString('en'), `${(r.rps / off.rps).toFixed(2)}x`, ms(r.p50), ms(r.p99), redisCommands, r.all.map((v) => v.toLocaleString('en')).join(' / ')])
+      rows.push([concurrency, mode.name, r.rps.toLocaleString('en'), `${(r.rps / off.rps).toFixed(2)}x`, ms(r.p50), ms(r.p99), median(r.serverUs).toFixed(1), `${(median(r.serverUs) / median(off.serverUs)).toFixed(2)}x`, redisCommands, r.all.map((v) => v.toLocaleString('en')).join(' / ')])
     }
     const memory = result('memory')
     const inRedis = result('redis')
+    // The server's CPU per request, round by round: the cost that load on the machine moves least.
+    const cpuRounds = memory.serverUs.map((cpu, round) => (cpu / off.serverUs[round]).toFixed(2)).join(' / ')
     verdicts.push(
-      `${concurrency} in flight: in memory at ${(memory.rps / off.rps).toFixed(2)}x of off (goal: within 10 %, 0.90x), p99 ${ms(memory.p99)} ms against ${ms(off.p99)} ms; in Redis at ${(inRedis.rps / off.rps).toFixed(2)}x, p99 ${ms(inRedis.p99)} ms, ${perRequest.toFixed(2)} Redis commands per request`,
+      `${concurrency} in flight: in memory the server spends ${cpuRounds}x the CPU per request of off, round by round (goal: within 10 %, 1.10x), at ${(memory.rps / off.rps).toFixed(2)}x of off in req/s, p99 ${ms(memory.p99)} ms against ${ms(off.p99)} ms; in Redis at ${(inRedis.rps / off.rps).toFixed(2)}x, p99 ${ms(inRedis.p99)} ms, ${perRequest.toFixed(2)} Redis commands per request`,
     )
   }
   return {
-    markdown: table(['in flight', 'dedupe', 'req/s (median)', 'vs off', 'p50 ms', 'p99 ms', 'Redis commands per request', 'req/s of each run'], rows),
+    markdown: table(['in flight', 'dedupe', 'req/s (median)', 'vs off', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'CPU vs off', 'Redis commands per request', 'req/s of each run'], rows),
     verdicts,
   }
 }

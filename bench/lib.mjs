@@ -1,6 +1,6 @@
 // Shared helpers of the benchmark: processes (pinned to CPUs where taskset exists), statistics.
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -49,6 +49,18 @@ export async function startServer(script, env = {}, nodeArgs = []) {
       clearTimeout(timer)
     },
   }
+}
+
+/**
+ * CPU time a process has used so far, user + system, in ms, from /proc (clock ticks of 10 ms).
+ * CPU time per request moves far less with the machine's load than requests per second do: a busy
+ * machine stretches the wall clock, not (much) the work a request costs.
+ */
+export function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name, which is in parentheses and may hold spaces: utime, stime are 14, 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 /** Runs a client script on CPU 0 and parses the JSON line it prints last. */
