@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ClosedError } from '../../src/errors'
 import type { MpSocket } from '../../src/types'
 import { signToken } from '../../examples/server/src/token'
-import { COUNTING_NODE, allKeys, load, runsOf, workClient, type Outcome } from '../support/exactly-once'
+import { COUNTING_NODE, allKeys, effectsOf, load, runsOf, workClient, type Outcome } from '../support/exactly-once'
 import { SECRET, eventually, startProxy, startRedis, startServerProcess, type ServerProcess } from '../support/processes'
 import { startServer, tokenFor } from '../support/server'
 
@@ -107,6 +107,25 @@ describe('exactly once against two deduplicating nodes behind a round-robin prox
     const repeated = [...runs].filter(([, run]) => run.total > 1)
     for (const [, run] of repeated) expect(run.ports.filter((port) => port === dead)).toHaveLength(1)
     expect(repeated.length).toBeLessThanOrEqual(CLIENTS * 5)
+  }, 240_000)
+
+  it('a node SIGKILLed after its handlers’ effects but before their replies: the runs repeat, an effect keyed by (user, requestId) is made once', async () => {
+    const { url, nodes, proxy } = await cluster(4, { DEDUPE: '3000' })
+    const clients = clientsOf(proxy.url, CLIENTS)
+    const done = { count: 0 }
+    // 100 ms of work after each effect: at any moment most calls in flight have made theirs.
+    const running = load(clients, REQUESTS, 5, 5, done, 100)
+    await eventually(() => expect(done.count).toBeGreaterThanOrEqual((CLIENTS * REQUESTS) / 3), 120_000)
+    await nodes[0].kill('SIGKILL')
+    const outcomes = await running
+    expect(failures(outcomes)).toEqual([])
+    const runs = await runsOf(url)
+    // The kill caught calls between their effect and their reply: they ran again on the survivor...
+    expect([...runs].filter(([, run]) => run.total > 1).length).toBeGreaterThan(0)
+    // ...and the effect each handler keyed by (user, requestId) was made once for every key all the same.
+    const effects = await effectsOf(url)
+    expect([...effects.keys()].sort()).toEqual(allKeys(CLIENTS, REQUESTS))
+    expect([...effects].filter(([, count]) => count !== 1)).toEqual([])
   }, 240_000)
 })
 

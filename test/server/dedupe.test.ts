@@ -116,6 +116,23 @@ describe('requests run once per user and id (one node, in memory)', () => {
     expect(await requestWithId(client, 'count', null, 1733000000000)).toEqual({ error: 0, body: 3 })
   })
 
+  it('gives handlers the request id: the frame’s uuid, the same for a resend, undefined for a one-way message', async () => {
+    for (const dedupe of [60_000, 0]) {
+      const { server, url } = await start({ dedupe })
+      const seen: unknown[] = []
+      server.handle('note', (data, { requestId }) => {
+        seen.push(requestId)
+        return requestId
+      })
+      const client = await loggedIn(url, 'user:1')
+      expect(await requestWithId(client, 'note', null, 'abc123')).toEqual({ error: 0, body: 'abc123' })
+      expect(await requestWithId(client, 'note', null, 1733000000000)).toEqual({ error: 0, body: 1733000000000 })
+      client.send({ event: 'note', data: null })
+      await eventually(() => expect(seen).toHaveLength(3))
+      expect(seen).toEqual(['abc123', 1733000000000, undefined])
+    }
+  })
+
   it('forgets a reply after the window: a later duplicate runs again', async () => {
     const { server, url } = await start({ dedupe: 50 })
     let runs = 0

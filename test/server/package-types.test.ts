@@ -35,7 +35,7 @@ const options: ServerOptions = {
 }
 const server: ReferenceServer = createServer(options)
 
-const echo: Handler = (data, context: HandlerContext) => ({ data, from: context.user, socket: context.socketId })
+const echo: Handler = (data, context: HandlerContext) => ({ data, from: context.user, socket: context.socketId, id: context.requestId })
 server
   .handle('echo', echo)
   .handle('send', async (data, { user, push }) => {

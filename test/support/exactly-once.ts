@@ -31,9 +31,10 @@ export interface Outcome {
 
 /**
  * `requests` calls of `work` per client, `inFlight` at a time each, keys `<client>-<n>`; resolves
- * once every call settled, with what each got. `done` counts them as they settle.
+ * once every call settled, with what each got. `done` counts them as they settle. Each call's
+ * handler waits `ms` before its effect and `after` ms after it (see counting-node.mjs).
  */
-export async function load(clients: MpSocket[], requests: number, inFlight: number, ms: number, done = { count: 0 }) {
+export async function load(clients: MpSocket[], requests: number, inFlight: number, ms: number, done = { count: 0 }, after = 0) {
   const outcomes: Outcome[] = []
   await Promise.all(
     clients.map(async (client, c) => {
@@ -42,7 +43,7 @@ export async function load(clients: MpSocket[], requests: number, inFlight: numb
         Array.from({ length: inFlight }, async () => {
           while (next < requests) {
             const key = `${c}-${next++}`
-            await client.request('work', { key, ms }).then(
+            await client.request('work', { key, ms, after }).then(
               (value) => outcomes.push({ key, value }),
               (error: Error) => outcomes.push({ key, error }),
             )
@@ -72,6 +73,18 @@ export async function runsOf(redisUrl: string) {
       }
     }
     return runs
+  } finally {
+    redis.destroy()
+  }
+}
+
+/** The idempotent effect of each key (see counting-node.mjs): how often it was made. */
+export async function effectsOf(redisUrl: string) {
+  const redis = createClient({ url: redisUrl })
+  redis.on('error', () => {})
+  await redis.connect()
+  try {
+    return new Map(Object.entries(await redis.hGetAll('effects')).map(([key, count]) => [key, Number(count)]))
   } finally {
     redis.destroy()
   }

@@ -6,6 +6,13 @@ export interface HandlerContext {
   /** This socket's id, unique on this node. */
   socketId: string
   /**
+   * The request's id (the frame's `uuid`; undefined for a one-way message). With dedupe on, every
+   * resend of one request carries the same id, and a request another node ran up to its effect
+   * but died before storing the reply runs again: an effect keyed by (`user`, `requestId`) and
+   * made at most once per key (a unique row, `SET NX` in the same transaction) happens once even then.
+   */
+  requestId: string | number | undefined
+  /**
    * The server's `push`: to users (`to`) and/or a channel (`channel`), on every node in multi-node
    * mode; resolves with how many sockets get it (see `ReferenceServer.push`).
    */

@@ -74,12 +74,12 @@ export function createReceiver(context: RequestContext) {
     return [ReplyCode.internal, 'internal error']
   }
 
-  function run(session: Session, user: string, handler: Handler, event: string, data: unknown, uuid: unknown) {
+  function run(session: Session, user: string, handler: Handler, event: string, data: unknown, uuid: string | number | undefined) {
     const answer = (body: unknown) => session.reply(uuid, ReplyCode.ok, body === undefined ? null : body)
     const fail = (error: unknown) => session.reply(uuid, ...failure(event, error))
     let body: unknown
     try {
-      body = handler(data, { user, socketId: session.id, push: context.push })
+      body = handler(data, { user, socketId: session.id, push: context.push, requestId: uuid })
     } catch (error) {
       return fail(error)
     }
@@ -91,12 +91,12 @@ export function createReceiver(context: RequestContext) {
    * What `run` would answer, as the reply's `data` text, to be kept for duplicates: at once for a
    * handler that answers at once, a promise for one that returns a promise.
    */
-  function settle(session: Session, user: string, handler: Handler, event: string, data: unknown): string | Promise<string> {
+  function settle(session: Session, user: string, handler: Handler, event: string, data: unknown, uuid: string): string | Promise<string> {
     const answer = (body: unknown) => replyData(ReplyCode.ok, body === undefined ? null : body, log)
     const fail = (error: unknown) => replyData(...failure(event, error), log)
     let body: unknown
     try {
-      body = handler(data, { user, socketId: session.id, push: context.push })
+      body = handler(data, { user, socketId: session.id, push: context.push, requestId: uuid })
     } catch (error) {
       return fail(error)
     }
@@ -135,7 +135,7 @@ export function createReceiver(context: RequestContext) {
     // can send the same one, so those requests run as they come, as before dedupe.
     if (!dedupe || typeof uuid !== 'string') return run(session, user, handler, event, data, uuid)
     if (uuid.length > MAX_REQUEST_ID) return session.reply(uuid, ReplyCode.badRequest, `a request id has at most ${MAX_REQUEST_ID} characters`)
-    const reply = dedupe.once(user, uuid, () => settle(session, user, handler, event, data))
+    const reply = dedupe.once(user, uuid, () => settle(session, user, handler, event, data, uuid))
     if (typeof reply === 'string') session.replyWith(uuid, reply)
     else void reply.then((text) => session.replyWith(uuid, text))
   }
