@@ -1,8 +1,10 @@
+import fc from 'fast-check'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Engine, HistoryOptions } from '../../examples/server/src/engine'
+import { memoryEngine } from '../../examples/server/src/engine-memory'
 import { redisEngine } from '../../examples/server/src/engine-redis'
-import type { Publication } from '../../examples/server/src/streams'
+import type { Position, Publication } from '../../examples/server/src/streams'
 import { storedHistory } from '../support/history'
 import { eventually, startRedis } from '../support/processes'
 
@@ -143,6 +145,47 @@ describe('history in Redis', () => {
     expect(await a.publish('c:ingest', data(2), 'claim-2')).toMatchObject({ offset: 2 })
     await eventually(() => expect([heard.get(a), heard.get(b)].map((list) => offsets(list ?? []))).toEqual([[1, 2], [1, 2]]))
     expect((await storedHistory(commands, 'c:ingest'))?.entries).toEqual([data(1), data(2)])
+  })
+
+  it('answers every recovery and page as the memory engine does, once an epoch is started by a read', async () => {
+    type Step = { publish: true } | { recover: { offset: number; sameEpoch: boolean } | undefined } | { page: { limit: number; before?: { offset: number; sameEpoch: boolean } } }
+    // Offsets around the size (4) and the tops a run reaches, mostly of the stream's own epoch.
+    const mark = fc.record({ offset: fc.integer({ min: 0, max: 10 }), sameEpoch: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }) })
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      { arbitrary: fc.constant({ publish: true as const }), weight: 3 },
+      { arbitrary: fc.record({ recover: fc.option(mark, { nil: undefined }) }), weight: 2 },
+      { arbitrary: fc.record({ page: fc.record({ limit: fc.integer({ min: 1, max: 5 }), before: fc.option(mark, { nil: undefined }) }) }), weight: 2 },
+    )
+    const history = { size: 4, ttl: 300 }
+    const memory = memoryEngine({ publication() {}, broadcast() {}, signal() {} }, history)
+    const node = await engine(history)
+    let run = 0
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 6, maxLength: 24 }), async (steps) => {
+          // A new stream name each run: the memory engine has no flush.
+          const stream = `c:model:${run++}`
+          // The Redis engine stores no publication that starts an epoch (nobody can be at its
+          // offset 0); a read first makes both store every one.
+          const epochs = new Map([[memory, (await memory.recover(stream, undefined)).position.epoch], [node, (await node.recover(stream, undefined)).position.epoch]])
+          // Answers with each engine's own epoch written as 'E', so that the two compare.
+          const plain = (value: unknown, epoch: string) => JSON.parse(JSON.stringify(value).split(JSON.stringify(epoch)).join('"E"'))
+          const answer = async (target: Engine, at: Step, payload: string) => {
+            const epoch = epochs.get(target) ?? ''
+            const position = (mark?: { offset: number; sameEpoch: boolean }): Position | undefined => mark && { epoch: mark.sameEpoch ? epoch : 'other', offset: mark.offset }
+            if ('publish' in at) return plain(await target.publish(stream, payload), epoch)
+            if ('recover' in at) return plain(await target.recover(stream, position(at.recover)), epoch)
+            return plain(await target.history(stream, { limit: at.page.limit, before: position(at.page.before) }), epoch)
+          }
+          for (const [index, at] of steps.entries()) {
+            expect(await answer(node, at, data(index))).toEqual(await answer(memory, at, data(index)))
+          }
+        }),
+        { numRuns: 100 },
+      )
+    } finally {
+      await memory.close()
+    }
   })
 
   it('recovers in one round trip to Redis: one EVALSHA, whether the client missed entries, nothing, or has no position', async () => {

@@ -11,11 +11,12 @@ export type Reply = string | number | null | Reply[]
 // `top - n + 1 + i` and entries carry nothing but their data. A list of short entries is one small
 // listpack: a stream costs about 4 KB once it holds an entry (Redis 7 preallocates a stream node),
 // a list of two ~100-byte entries about 460 B, and a string about 180 B where a one-element list
-// costs 280 B (docs/benchmarks.md). One key also means history and epoch are evicted or deleted
-// together, never one without the other.
+// costs 280 B (bench/README.md, history cost). One key also means history and epoch are evicted or
+// deleted together, never one without the other.
 //
 // The meta, or a new epoch (a number: `newRedisEpoch`) with nothing stored when the key is missing
-// or holds no meta (a key of another format is overwritten). `stored`: the entries it holds.
+// or holds no meta (a key of another format is overwritten). No LLEN: a list's length, when needed,
+// comes from what RPUSH or LRANGE return.
 const EPOCH_OR_START = `
 local kind = redis.call('type', KEYS[1]).ok
 local meta = kind == 'list' and redis.call('lindex', KEYS[1], -1) or kind == 'string' and redis.call('get', KEYS[1])
@@ -25,8 +26,7 @@ if started then
   epoch, top, kind = ARGV[1], 0, 'string'
   redis.call('set', KEYS[1], epoch .. ':0', 'EX', ARGV[2])
 end
-top = tonumber(top)
-local stored = kind == 'list' and redis.call('llen', KEYS[1]) - 1 or 0`
+top = tonumber(top)`
 
 // Appends to a stream and announces it in one step, so that history and live delivery cannot
 // disagree: the entry takes the meta's place and the new meta follows it, the oldest entries past
@@ -41,18 +41,19 @@ const PUBLISH = `
 if #KEYS == 2 and not redis.call('set', KEYS[2], '1', 'NX', 'PX', ARGV[7]) then return false end
 ${EPOCH_OR_START}
 local offset = top + 1
-local size = tonumber(ARGV[4])
 if started then
   redis.call('set', KEYS[1], epoch .. ':' .. offset, 'EX', ARGV[2])
 else
+  local length
   if kind == 'string' then
     redis.call('del', KEYS[1])
-    redis.call('rpush', KEYS[1], ARGV[3], epoch .. ':' .. offset)
+    length = redis.call('rpush', KEYS[1], ARGV[3], epoch .. ':' .. offset)
   else
     redis.call('lset', KEYS[1], -1, ARGV[3])
-    redis.call('rpush', KEYS[1], epoch .. ':' .. offset)
+    length = redis.call('rpush', KEYS[1], epoch .. ':' .. offset)
   end
-  if stored + 1 > size then redis.call('ltrim', KEYS[1], -size - 1, -1) end
+  local size = tonumber(ARGV[4])
+  if length > size + 1 then redis.call('ltrim', KEYS[1], -size - 1, -1) end
   redis.call('expire', KEYS[1], ARGV[2])
 end
 redis.call('publish', ARGV[5], ARGV[6] .. '\\n' .. epoch .. '\\n' .. offset .. '\\n' .. ARGV[3])
@@ -67,9 +68,11 @@ return {epoch, offset}
 const RECOVER = `
 ${EPOCH_OR_START}
 local missed = top - tonumber(ARGV[4])
-if ARGV[3] ~= epoch or missed < 0 or missed > stored then return {epoch, top, 0, {}} end
+if ARGV[3] ~= epoch or missed < 0 then return {epoch, top, 0, {}} end
 if missed == 0 then return {epoch, top, 1, {}} end
-return {epoch, top, 1, redis.call('lrange', KEYS[1], -missed - 1, -2)}
+local entries = kind == 'list' and redis.call('lrange', KEYS[1], -missed - 1, -2) or {}
+if #entries < missed then return {epoch, top, 0, {}} end
+return {epoch, top, 1, entries}
 `
 
 // A history page: the last `limit` entries the stream holds before a position (all its entries
@@ -83,10 +86,9 @@ if ARGV[4] ~= '' then
   if ARGV[4] ~= epoch then return {epoch, top, 0, {}} end
   last = math.min(top, tonumber(ARGV[5]) - 1)
 end
-local oldest = top - stored + 1
-local first = math.max(oldest, last - tonumber(ARGV[3]) + 1)
-if last < first then return {epoch, top, 0, {}} end
-return {epoch, top, first, redis.call('lrange', KEYS[1], first - oldest, last - oldest)}
+-- Offset o is at index o - top - 2 (the meta is at -1); LRANGE stops at the list's head.
+local entries = kind == 'list' and redis.call('lrange', KEYS[1], last - tonumber(ARGV[3]) + 1 - top - 2, last - top - 2) or {}
+return {epoch, top, last - #entries + 1, entries}
 `
 
 // Channel presence: `<prefix>:members:<channel>` is a hash of user → `<node>=<sockets>@<expires at, ms>`
@@ -144,7 +146,7 @@ if #all > 0 or #ARGV > 4 then redis.call('expire', KEYS[1], ARGV[4]) end
 return left
 `
 
-/** A new epoch for a Redis stream: a number, which is how a list's last element is told to be its meta. */
+/** A new epoch for a Redis stream: a number, the form EPOCH_OR_START expects of a meta `<epoch>:<offset>`. */
 export const newRedisEpoch = () => String(randomInt(1, 2 ** 48))
 
 export type ScriptName = 'publish' | 'recover' | 'page' | 'member' | 'sweep'
