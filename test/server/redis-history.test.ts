@@ -188,7 +188,7 @@ describe('history in Redis', () => {
     }
   })
 
-  it('recovers in one round trip to Redis: one EVALSHA, whether the client missed entries, nothing, or has no position', async () => {
+  it('recovers in one round trip to Redis: one EVALSHA, whether the client missed entries, nothing, or has no position; a page too', async () => {
     const node = await engine()
     const { position } = await node.recover('u:cat', undefined)
     for (let n = 1; n <= 4; n++) await node.publish('u:cat', data(n))
@@ -205,8 +205,9 @@ describe('history in Redis', () => {
         await node.recover('u:new', undefined),
       ]
       expect(recoveries.map((recovery) => [recovery.recovered, offsets(recovery.publications)])).toEqual([[true, [2, 3, 4]], [true, []], [false, []], [false, []]])
+      expect(offsets((await node.history('u:cat', { limit: 2, before: { epoch: position.epoch, offset: 4 } })).publications)).toEqual([2, 3])
       // MONITOR shows a script's own commands as `[0 lua]`: those are not round trips.
-      await eventually(() => expect(seen.filter((line) => !line.includes(' lua]')).map((line) => /"(\w+)"/.exec(line)?.[1]?.toUpperCase())).toEqual(['EVALSHA', 'EVALSHA', 'EVALSHA', 'EVALSHA']))
+      await eventually(() => expect(seen.filter((line) => !line.includes(' lua]')).map((line) => /"(\w+)"/.exec(line)?.[1]?.toUpperCase())).toEqual(Array(5).fill('EVALSHA')))
     } finally {
       monitor.destroy()
     }
