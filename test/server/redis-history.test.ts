@@ -119,6 +119,26 @@ describe('history in Redis', () => {
     }
   })
 
+  it('a key evicted by maxmemory takes its epoch with it: the next recovery starts a new one', async () => {
+    const node = await engine({ ttl: 300 })
+    const { position } = await node.recover('c:evicted', undefined)
+    for (let n = 1; n <= 3; n++) await node.publish('c:evicted', data(n))
+    // volatile-ttl evicts the keys nearest their expiry first: the history key, among fillers that
+    // live far longer, as memory runs out.
+    const used = Number(/used_memory:(\d+)/.exec(await commands.info('memory'))?.[1])
+    await commands.configSet({ 'maxmemory-policy': 'volatile-ttl', maxmemory: String(used + 2 ** 20) })
+    try {
+      for (let n = 0; n < 200 && (await commands.exists('mp-socket:history:c:evicted')); n++) await commands.set(`filler:${n}`, 'x'.repeat(100_000), { EX: 86_400 })
+      expect(Number(/evicted_keys:(\d+)/.exec(await commands.info('stats'))?.[1])).toBeGreaterThan(0)
+      expect(await commands.exists('mp-socket:history:c:evicted')).toBe(0)
+    } finally {
+      await commands.configSet({ maxmemory: '0', 'maxmemory-policy': 'noeviction' })
+    }
+    const after = await node.recover('c:evicted', { epoch: position.epoch, offset: 1 })
+    expect(after).toMatchObject({ recovered: false, publications: [], position: { offset: 0 } })
+    expect(after.position.epoch).not.toBe(position.epoch)
+  })
+
   it('pages with before: the last limit entries before a position, none of another epoch', async () => {
     const node = await engine({ size: 5 })
     const { position } = await node.history('c:page', { limit: 10 })
