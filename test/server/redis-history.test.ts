@@ -167,16 +167,16 @@ describe('history in Redis', () => {
     expect((await storedHistory(commands, 'c:ingest'))?.entries).toEqual([data(1), data(2)])
   })
 
-  it('answers every recovery and page as the memory engine does, once an epoch is started by a read', async () => {
+  it.each([4, 1, 0])('answers every recovery and page as the memory engine does, once an epoch is started by a read (history.size %i)', async (size) => {
     type Step = { publish: true } | { recover: { offset: number; sameEpoch: boolean } | undefined } | { page: { limit: number; before?: { offset: number; sameEpoch: boolean } } }
-    // Offsets around the size (4) and the tops a run reaches, mostly of the stream's own epoch.
+    // Offsets around the size and the tops a run reaches, mostly of the stream's own epoch.
     const mark = fc.record({ offset: fc.integer({ min: 0, max: 10 }), sameEpoch: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }) })
     const step: fc.Arbitrary<Step> = fc.oneof(
       { arbitrary: fc.constant({ publish: true as const }), weight: 3 },
       { arbitrary: fc.record({ recover: fc.option(mark, { nil: undefined }) }), weight: 2 },
       { arbitrary: fc.record({ page: fc.record({ limit: fc.integer({ min: 1, max: 5 }), before: fc.option(mark, { nil: undefined }) }) }), weight: 2 },
     )
-    const history = { size: 4, ttl: 300 }
+    const history = { size, ttl: 300 }
     const memory = memoryEngine({ publication() {}, broadcast() {}, signal() {} }, history)
     const node = await engine(history)
     let run = 0
