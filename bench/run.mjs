@@ -160,7 +160,7 @@ if (['dedupe', 'recovery', 'channels', 'history'].some(wanted)) {
       const markdown = await historySection(redis, settings)
       sections.push([
         'History cost in Redis',
-        `INFO memory's used_memory before and after ${settings.historyMessages.toLocaleString('en')} publications (scaled to 1,000) through one node (history size ${settings.historyMessages.toLocaleString('en')}), on a flushed redis-server; payload \`{"k":"c","id":n,"lng":121.473701,"lat":31.230416,"at":…}\` (a position update of the live-location example's size). mp-socket keeps a stream per channel and per user; socket.io's adapter keeps one stream for every room (maxLen 100,000 here). Median of ${settings.historyRuns} runs.`,
+        `INFO memory's used_memory before and after ${settings.historyMessages.toLocaleString('en')} publications (scaled to 1,000) through one node (history size ${settings.historyMessages.toLocaleString('en')}), on a flushed redis-server; payload \`{"k":"c","id":n,"lng":121.473701,"lat":31.230416,"at":…}\` (a position update of the live-location example's size). mp-socket keeps one key per channel and per user (its position alone while nothing is stored: a user's first push starts the epoch and is not stored; then a list of the entries and the position); socket.io's adapter keeps one stream for every room (maxLen 100,000 here). Median of ${settings.historyRuns} runs.`,
         markdown,
       ])
       say(markdown)

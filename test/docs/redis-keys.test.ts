@@ -30,7 +30,7 @@ function documentedKeys() {
 describe("the reference server's Redis keys", () => {
   it("are each in docs/server.md's key table, which lists no other", () => {
     const used = sourceKeys()
-    expect([...used]).toEqual(expect.arrayContaining(['stream', 'meta', 'online', 'claim', 'live', 'push']))
+    expect([...used]).toEqual(expect.arrayContaining(['history', 'online', 'claim', 'live', 'push']))
     const documented = documentedKeys()
     for (const key of used) expect(documented.has(key), `${SOURCE} uses mp-socket:${key}, which docs/server.md's Redis keys table does not list`).toBe(true)
     for (const key of documented) expect(used.has(key), `docs/server.md lists mp-socket:${key}, which ${SOURCE} does not use`).toBe(true)

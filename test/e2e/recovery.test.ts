@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { range, useCluster } from '../support/cluster'
+import { storedHistory } from '../support/history'
 import { SECRET, eventually, startServerProcess } from '../support/processes'
 import { Tracker } from '../support/tracker'
 
@@ -9,7 +10,7 @@ import { Tracker } from '../support/tracker'
 // reconnects to another node.
 const INGEST = JSON.stringify([{ from: 'tracking_updates', event: 'location', channel: 'courier:{user_id}' }])
 
-describe('recovery across nodes (Redis Streams)', () => {
+describe('recovery across nodes (history in Redis)', () => {
   const cluster = useCluster({ MP_INGEST: INGEST })
   const { each, offsetOf, publish } = cluster
 
@@ -41,11 +42,11 @@ describe('recovery across nodes (Redis Streams)', () => {
     await cluster.nodes[1].push({ event: 'e', msg: 'first', to: 'user:2' })
     await eventually(() => expect(phone.of('user')).toEqual(['first']))
     phone.drop()
-    // Trimming with MAXLEN ~ works in whole stream nodes (100 entries): publish well past it.
+    // A node that keeps 10 entries trims the stream to exactly 10: the phone missed 11.
     const trimmed = await startServerProcess({ ...cluster.env, HISTORY_SIZE: '10' })
     each.push(() => trimmed.kill())
-    for (let n = 0; n < 400; n++) await trimmed.push({ event: 'e', msg: `t${n}`, to: 'user:2' })
-    expect(await cluster.publisher.xLen('mp-socket:stream:u:user:2')).toBeLessThan(400)
+    for (let n = 0; n < 11; n++) await trimmed.push({ event: 'e', msg: `t${n}`, to: 'user:2' })
+    expect((await storedHistory(cluster.publisher, 'u:user:2'))?.entries).toHaveLength(10)
     await phone.connect(cluster.nodes[1].url)
     expect(phone.recovered.get('user')).toBe(false)
     expect(phone.of('user')).toEqual(['first'])
@@ -84,14 +85,14 @@ describe('recovery across nodes (Redis Streams)', () => {
   it('a push that starts its stream\'s epoch is not stored (nobody can be at offset 0 of it); the next ones are, and are recovered', async () => {
     // Nobody follows user:40: its first push starts the epoch at offset 1, with no stream to hold it.
     expect(await cluster.nodes[0].push({ event: 'e', msg: '1', to: 'user:40' })).toEqual({ delivered: 0 })
-    expect(await cluster.offsetOf('u:user:40')).toBe(1)
-    expect(await cluster.publisher.exists('mp-socket:stream:u:user:40')).toBe(0)
+    // Its history key holds the position alone, as a string: no list, no entry.
+    expect(await storedHistory(cluster.publisher, 'u:user:40')).toEqual({ type: 'string', epoch: expect.any(String), offset: 1, entries: [] })
     const phone = tracker('user:40', [])
     await phone.connect(cluster.nodes[1].url)
     expect(phone.positions.get('user')).toEqual({ epoch: expect.any(String), offset: 1 })
     phone.drop()
     for (const msg of ['2', '3']) await cluster.nodes[2].push({ event: 'e', msg, to: 'user:40' })
-    expect(await cluster.publisher.xLen('mp-socket:stream:u:user:40')).toBe(2)
+    expect(await storedHistory(cluster.publisher, 'u:user:40')).toMatchObject({ type: 'list', offset: 3, entries: [expect.stringContaining('"2"'), expect.stringContaining('"3"')] })
     await phone.connect(cluster.nodes[0].url)
     expect(phone.recovered.get('user')).toBe(true)
     expect(phone.of('user')).toEqual(['2', '3'])
@@ -116,16 +117,16 @@ describe('recovery across nodes (Redis Streams)', () => {
     await eventually(() => expect(onSurvivor.of('user').at(-1)).toBe('one'))
   })
 
-  it('history left without its epoch (the meta key evicted or deleted): a new epoch from 0, nothing stale replayed, publishing goes on', async () => {
+  it('history key evicted or deleted: a new epoch from 0, nothing stale replayed, publishing goes on', async () => {
     const phone = tracker('user:5', ['courier:5'])
     await phone.connect(cluster.nodes[0].url)
     for (const msg of ['a', 'b', 'c']) await cluster.nodes[1].push({ event: 'e', msg, channel: 'courier:5' })
     await eventually(() => expect(phone.of('courier:5')).toEqual(['a', 'b', 'c']))
     const old = phone.positions.get('courier:5')
     phone.drop()
-    // What maxmemory eviction may do, as it picks keys one by one: the epoch goes, the entries stay.
-    await cluster.publisher.del('mp-socket:meta:c:courier:5')
-    expect(await cluster.publisher.xLen('mp-socket:stream:c:courier:5')).toBe(3)
+    // What maxmemory eviction does: the key goes, and with it the entries and their epoch at once.
+    expect((await storedHistory(cluster.publisher, 'c:courier:5'))?.entries).toHaveLength(3)
+    expect(await cluster.publisher.del('mp-socket:history:c:courier:5')).toBe(1)
     await phone.connect(cluster.nodes[2].url)
     expect(phone.recovered.get('courier:5')).toBe(false)
     const fresh = phone.positions.get('courier:5')

@@ -3,7 +3,7 @@ import type { Publication, Recovery, Position } from './streams'
 
 /**
  * Carries publications to the sockets of every node, keeps the streams' history, and counts who is
- * online. `memoryEngine` for one process; `redisEngine` (Redis pub/sub, Streams and keys with a TTL)
+ * online. `memoryEngine` for one process; `redisEngine` (Redis pub/sub, and keys with a TTL)
  * for several.
  */
 export interface Engine {
@@ -41,7 +41,7 @@ export interface EngineListener {
 }
 
 export interface HistoryOptions {
-  /** Entries kept per stream (approximately, in Redis). @default 100 */
+  /** Entries kept per stream. @default 100 */
   size: number
   /** A stream not published to for this long is dropped with its epoch, in seconds. @default 300 */
   ttl: number

@@ -4,52 +4,91 @@ import type { createClient } from 'redis'
 export type RedisClient = ReturnType<typeof createClient>
 export type Reply = string | number | null | Reply[]
 
-// A stream's epoch is a number (`newRedisEpoch`): each entry's id is `<offset>-<epoch>`, so an entry
-// read from a stream tells by itself which epoch it belongs to. A recovery can then read the entries
-// after a client's offset with one XRANGE and no script: what it finds is the client's history only
-// if every entry carries the client's epoch and they start right after its offset.
+// A stream's history is ONE Redis key. While it stores no entry, a string: its meta,
+// `<epoch>:<top offset>`. Once it does, a list: the entries' data, oldest first, then the meta as
+// the last element. Offsets are contiguous (every publication of an epoch is stored, but the one
+// that starts it: see PUBLISH), so the entry at index i of n stored ones has offset
+// `top - n + 1 + i` and entries carry nothing but their data. A list of short entries is one small
+// listpack: a stream costs about 4 KB once it holds an entry (Redis 7 preallocates a stream node),
+// a list of two ~100-byte entries about 460 B, and a string about 180 B where a one-element list
+// costs 280 B (bench/README.md, history cost). One key also means history and epoch are evicted or
+// deleted together, never one without the other.
 //
-// Entries belong to the epoch of the meta hash. The two keys can part (maxmemory eviction picks keys
-// one by one, or someone deletes one): when the meta hash is gone (or holds an epoch of an older
-// format) and a new epoch is started, the entries left in the stream key are of the lost epoch and
-// are dropped with it, so XADD of the new epoch's first id is never refused as lower than theirs.
+// The meta, or a new epoch (a number: `newRedisEpoch`) with nothing stored when the key is missing
+// or holds no meta (a key of another format is overwritten). No LLEN: a list's length, when needed,
+// comes from what RPUSH or LRANGE return.
 const EPOCH_OR_START = `
-local epoch = redis.call('hget', KEYS[2], 'e')
-local started = false
-if not epoch or not string.match(epoch, '^%d+$') then
-  epoch = ARGV[1]
-  started = true
-  redis.call('del', KEYS[1])
-  redis.call('hset', KEYS[2], 'e', epoch, 'o', 0)
-  redis.call('expire', KEYS[2], ARGV[2])
-end`
+local kind = redis.call('type', KEYS[1]).ok
+local meta = kind == 'list' and redis.call('lindex', KEYS[1], -1) or kind == 'string' and redis.call('get', KEYS[1])
+local epoch, top = string.match(meta or '', '^(%d+):(%d+)$')
+local started = not epoch
+if started then
+  epoch, top, kind = ARGV[1], 0, 'string'
+  redis.call('set', KEYS[1], epoch .. ':0', 'EX', ARGV[2])
+end
+top = tonumber(top)`
 
 // Appends to a stream and announces it in one step, so that history and live delivery cannot
-// disagree: the offset comes from the stream's meta hash, and both keys expire `ttl` seconds after
-// the last publication. With a third key, the publication happens only if that claim is new
-// (ingest: once whatever the nodes). The first publication of an epoch it starts itself is not
-// stored: replaying offset 1 needs a client at offset 0 of that epoch, and nobody was told that
-// position (a login or subscribe that starts an epoch tells `0`, and then publications are stored).
-// This spares a stream (about 4 KB in Redis 7) per user who gets a push while nobody follows them.
+// disagree: the entry takes the meta's place and the new meta follows it, the oldest entries past
+// the history size go, and the key expires `ttl` seconds after the last publication. With a second
+// key, the publication happens only if that claim is new (ingest: once whatever the nodes). The
+// first publication of an epoch it starts itself is not stored: replaying offset 1 needs a client
+// at offset 0 of that epoch, and nobody was told that position (a login or subscribe that starts an
+// epoch tells `0`, and then publications are stored). A user who gets a push while nobody follows
+// them costs a string.
 // ARGV: epoch if none, ttl, data, history size, live channel, stream name, claim window (ms).
 const PUBLISH = `
-if #KEYS == 3 and not redis.call('set', KEYS[3], '1', 'NX', 'PX', ARGV[7]) then return false end
+if #KEYS == 2 and not redis.call('set', KEYS[2], '1', 'NX', 'PX', ARGV[7]) then return false end
 ${EPOCH_OR_START}
-local offset = redis.call('hincrby', KEYS[2], 'o', 1)
-if not started then
-  redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[4], offset .. '-' .. epoch, 'd', ARGV[3])
+local offset = top + 1
+if started then
+  redis.call('set', KEYS[1], epoch .. ':' .. offset, 'EX', ARGV[2])
+else
+  local length
+  if kind == 'string' then
+    redis.call('del', KEYS[1])
+    length = redis.call('rpush', KEYS[1], ARGV[3], epoch .. ':' .. offset)
+  else
+    redis.call('lset', KEYS[1], -1, ARGV[3])
+    length = redis.call('rpush', KEYS[1], epoch .. ':' .. offset)
+  end
+  local size = tonumber(ARGV[4])
+  if length > size + 1 then redis.call('ltrim', KEYS[1], -size - 1, -1) end
   redis.call('expire', KEYS[1], ARGV[2])
-  redis.call('expire', KEYS[2], ARGV[2])
 end
 redis.call('publish', ARGV[5], ARGV[6] .. '\\n' .. epoch .. '\\n' .. offset .. '\\n' .. ARGV[3])
 return {epoch, offset}
 `
 
-// The stream's epoch and top offset, starting an epoch if it has none (new stream, or its history
-// was lost: Redis flushed, the meta hash evicted). ARGV: epoch if none, ttl.
-const POSITION = `
+// A recovery in one round trip: the stream's epoch and top offset (starting an epoch if it has
+// none: a new stream, or its history lost), whether it still holds every entry after the client's
+// position, and those entries. Not recoverable: no position, another epoch, a position past the
+// top, or entries after it trimmed. ARGV: epoch if none, ttl, the client's epoch ('' if none), its offset.
+// Reply: epoch, top offset, 1 if recovered (else 0), the entries after the position (oldest first).
+const RECOVER = `
 ${EPOCH_OR_START}
-return {epoch, redis.call('hget', KEYS[2], 'o')}
+local missed = top - tonumber(ARGV[4])
+if ARGV[3] ~= epoch or missed < 0 then return {epoch, top, 0, {}} end
+if missed == 0 then return {epoch, top, 1, {}} end
+local entries = kind == 'list' and redis.call('lrange', KEYS[1], -missed - 1, -2) or {}
+if #entries < missed then return {epoch, top, 0, {}} end
+return {epoch, top, 1, entries}
+`
+
+// A history page: the last `limit` entries the stream holds before a position (all its entries
+// when there is none), none when that position is of another epoch. ARGV: epoch if none, ttl,
+// limit, the position's epoch ('' if none), its offset. Reply: epoch, top offset, the offset of the
+// page's first entry, the entries (oldest first).
+const PAGE = `
+${EPOCH_OR_START}
+local last = top
+if ARGV[4] ~= '' then
+  if ARGV[4] ~= epoch then return {epoch, top, 0, {}} end
+  last = math.min(top, tonumber(ARGV[5]) - 1)
+end
+-- Offset o is at index o - top - 2 (the meta is at -1); LRANGE stops at the list's head.
+local entries = kind == 'list' and redis.call('lrange', KEYS[1], last - tonumber(ARGV[3]) + 1 - top - 2, last - top - 2) or {}
+return {epoch, top, last - #entries + 1, entries}
 `
 
 // Channel presence: `<prefix>:members:<channel>` is a hash of user → `<node>=<sockets>@<expires at, ms>`
@@ -107,17 +146,18 @@ if #all > 0 or #ARGV > 4 then redis.call('expire', KEYS[1], ARGV[4]) end
 return left
 `
 
-/** A new epoch for a Redis stream: a number, as it is also the sequence part of its entries' ids. */
+/** A new epoch for a Redis stream: a number, the form EPOCH_OR_START expects of a meta `<epoch>:<offset>`. */
 export const newRedisEpoch = () => String(randomInt(1, 2 ** 48))
 
-export type ScriptName = 'publish' | 'position' | 'member' | 'sweep'
+export type ScriptName = 'publish' | 'recover' | 'page' | 'member' | 'sweep'
 export type RunScript = (name: ScriptName, keys: string[], args: string[]) => Promise<Reply>
 
 /** Loads the engine's Lua scripts; the runner calls one by EVALSHA, loading it again if Redis lost it (a restart). */
 export async function loadScripts(commands: RedisClient): Promise<RunScript> {
   const scripts = {
     publish: { source: PUBLISH, sha: '' },
-    position: { source: POSITION, sha: '' },
+    recover: { source: RECOVER, sha: '' },
+    page: { source: PAGE, sha: '' },
     member: { source: MEMBER, sha: '' },
     sweep: { source: SWEEP, sha: '' },
   }

@@ -1,5 +1,5 @@
 import type { EngineListener, HistoryOptions, HistoryPage, HistoryQuery } from './engine'
-import { newRedisEpoch, type RedisClient, type Reply, type RunScript } from './redis-scripts'
+import { newRedisEpoch, type RedisClient, type RunScript } from './redis-scripts'
 import type { Position, Publication, Recovery } from './streams'
 
 export interface RedisStreamsOptions {
@@ -12,79 +12,45 @@ export interface RedisStreamsOptions {
 }
 
 /**
- * History and live delivery through Redis: a Redis Stream per user or channel (trimmed with
- * `MAXLEN ~`, expiring with a TTL) and one pub/sub channel every node hears.
+ * History and live delivery through Redis: a list per user or channel (its entries and its
+ * position, trimmed to `history.size`, expiring with a TTL: redis-scripts.ts) and one pub/sub
+ * channel every node hears.
  */
 export function redisStreams(commands: RedisClient, run: RunScript, options: RedisStreamsOptions) {
   const { prefix, history, live } = options
-  const streamKey = (stream: string) => `${prefix}:stream:${stream}`
-  const metaKey = (stream: string) => `${prefix}:meta:${stream}`
+  const streamKey = (stream: string) => `${prefix}:history:${stream}`
+  const claimKey = (claim: string, stream: string) => `${prefix}:claim:${claim}:${stream}`
+  const epochArgs = () => [newRedisEpoch(), String(history.ttl)]
 
   async function publish(stream: string, data: string, claim?: string): Promise<Publication | undefined> {
-    const keys = [streamKey(stream), metaKey(stream)]
-    if (claim) keys.push(`${prefix}:claim:${claim}:${stream}`)
-    const reply = await run('publish', keys, [newRedisEpoch(), String(history.ttl), data, String(history.size), live, stream, String(options.claimWindow)])
+    const keys = [streamKey(stream)]
+    if (claim) keys.push(claimKey(claim, stream))
+    const reply = await run('publish', keys, [...epochArgs(), data, String(history.size), live, stream, String(options.claimWindow)])
     if (!Array.isArray(reply)) return undefined
     return { stream, epoch: String(reply[0]), offset: Number(reply[1]), data }
   }
 
-  // MAXLEN ~ trims whole stream nodes (stream-node-max-entries, 100 by default), so a stream holds
-  // somewhat more than `history.size` entries; a client that missed more than this is told to reload.
-  const readLimit = history.size + 1000
+  /** Entries read from a stream's list, the first of them at offset `first`. */
+  const entriesOf = (stream: string, epoch: string, first: number, entries: string[]): Publication[] => entries.map((data, i) => ({ stream, epoch, offset: first + i, data }))
 
-  /** The entries after `since` in its epoch, if the stream still holds them from `since.offset + 1` on. */
-  async function entriesAfter(stream: string, since: Position): Promise<Publication[] | undefined> {
-    const entries = (await commands.sendCommand(['XRANGE', streamKey(stream), `${since.offset + 1}-0`, '+', 'COUNT', String(readLimit)])) as Array<[string, string[]]>
-    if (entries.length === 0 || entries.length === readLimit) return undefined
-    const publications: Publication[] = []
-    for (const [id, fields] of entries) {
-      const [offset, epoch] = id.split('-')
-      // Another epoch's entries (the stream was lost and started again), or a gap (trimmed).
-      if (epoch !== since.epoch || Number(offset) !== since.offset + 1 + publications.length) return undefined
-      publications.push({ stream, epoch, offset: Number(offset), data: fields[1] })
-    }
-    return publications
-  }
-
-  async function position(stream: string): Promise<Position> {
-    const reply = (await run('position', [streamKey(stream), metaKey(stream)], [newRedisEpoch(), String(history.ttl)])) as Reply[]
-    return { epoch: String(reply[0]), offset: Number(reply[1]) }
-  }
-
-  // The common case costs one command: a client that missed something reads it, and the last entry
-  // is its new position. Otherwise (nothing missed, a new client, history lost or trimmed) the
-  // position is read too; entries published between the two reads are read again once.
+  /** One script, one round trip, whether the client missed something or not. */
   async function recover(stream: string, since: Position | undefined): Promise<Recovery> {
-    for (let attempt = 0; ; attempt++) {
-      const publications = since && (await entriesAfter(stream, since))
-      if (publications) {
-        const { epoch, offset } = publications[publications.length - 1]
-        return { position: { epoch, offset }, publications, recovered: true }
-      }
-      const top = await position(stream)
-      const missed = since && since.epoch === top.epoch ? top.offset - since.offset : -1
-      if (missed === 0) return { position: top, publications: [], recovered: true }
-      if (missed < 0 || attempt === 1) return { position: top, publications: [], recovered: false }
-    }
+    const reply = (await run('recover', [streamKey(stream)], [...epochArgs(), since?.epoch ?? '', String(since?.offset ?? 0)])) as [string, number, number, string[]]
+    const position = { epoch: String(reply[0]), offset: Number(reply[1]) }
+    const entries = reply[3]
+    return { position, publications: entriesOf(stream, position.epoch, position.offset - entries.length + 1, entries), recovered: reply[2] === 1 }
   }
 
   async function broadcast(data: string) {
     await commands.publish(live, `*\n\n0\n${data}`)
   }
 
-  /** The stream's last entries before `query.before` (all of them in its epoch: ids are `<offset>-<epoch>`). */
+  /** The stream's last entries before `query.before`, in one script. */
   async function lastEntries(stream: string, query: HistoryQuery): Promise<HistoryPage> {
-    const top = await position(stream)
     const { limit, before } = query
-    if (before && (before.epoch !== top.epoch || before.offset <= 1)) return { position: top, publications: [] }
-    const end = before ? `(${before.offset}-0` : '+'
-    const entries = (await commands.sendCommand(['XREVRANGE', streamKey(stream), end, '-', 'COUNT', String(limit)])) as Array<[string, string[]]>
-    const publications: Publication[] = []
-    for (const [id, fields] of entries.reverse()) {
-      const [offset, epoch] = id.split('-')
-      if (epoch === top.epoch && Number(offset) <= top.offset) publications.push({ stream, epoch, offset: Number(offset), data: fields[1] })
-    }
-    return { position: top, publications }
+    const reply = (await run('page', [streamKey(stream)], [...epochArgs(), String(limit), before?.epoch ?? '', String(before?.offset ?? 0)])) as [string, number, number, string[]]
+    const position = { epoch: String(reply[0]), offset: Number(reply[1]) }
+    return { position, publications: entriesOf(stream, position.epoch, Number(reply[2]), reply[3]) }
   }
 
   /** A join or leave push on the live channel: `!<channel>` and no position, so never stored. */
