@@ -39,8 +39,8 @@ function clusterSettings(quick) {
 /** Counts of the scale section: the sockets one node holds, and the units its Redis costs are divided by. */
 function scaleSettings(quick) {
   return quick
-    ? { sockets: 200, processes: 2, batch: 50, settle: 300, idleWindow: 300, rounds: 2, warmup: 1, gap: 50, runs: 1, unitUsers: 20, unitPublications: 5, unitRefreshWindow: 2000 }
-    : { sockets: 20_000, processes: 4, batch: 100, settle: 3000, idleWindow: 5000, rounds: 20, warmup: 3, gap: 300, runs: 3, unitUsers: 1000, unitPublications: 100, unitRefreshWindow: 5000 }
+    ? { sockets: 200, processes: 2, batch: 50, settle: 300, idleWindow: 300, rounds: 2, warmup: 1, gap: 50, runs: 1, unitUsers: 20, unitPublications: 5, unitRefreshWindow: 2000, unitFullStreams: 2 }
+    : { sockets: 20_000, processes: 4, batch: 100, settle: 3000, idleWindow: 5000, rounds: 20, warmup: 3, gap: 300, runs: 3, unitUsers: 1000, unitPublications: 100, unitRefreshWindow: 5000, unitFullStreams: 50 }
 }
 
 const sections = []

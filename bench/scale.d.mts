@@ -30,6 +30,8 @@ export interface Units {
   broadcast: UnitCost
   recovery: UnitCost
   recovered: number
+  /** Redis memory of one user stream holding WORKLOAD.historyEntries entries */
+  fullStream: number
   /** commands per logged-in user per presence refresh */
   refresh: number
   /** µs of a node's CPU per publication it hears for none of its sockets */

@@ -262,7 +262,7 @@ const point = (id) => ({ k: 'c', id, lng: 121.473701, lat: 31.230416, at: 176380
  * (bench/servers/scale-mp.mjs: the server's defaults) and a second node that only listens, whose
  * CPU time per publication is what every node pays for every publication it hears.
  */
-export async function unitCosts(redis, { unitUsers: users, unitPublications: publications, unitRefreshWindow: refreshWindow }) {
+export async function unitCosts(redis, { unitUsers: users, unitPublications: publications, unitRefreshWindow: refreshWindow, unitFullStreams: fullStreams }) {
   const mp = LIBRARIES.find((library) => library.key === 'mp')
   await redis.client.flushAll()
   const calibration = await calibrate(redis)
@@ -286,6 +286,15 @@ export async function unitCosts(redis, { unitUsers: users, unitPublications: pub
     const cpuAfter = { cpu: (await bystander.probe()).cpu, at: now() }
     units.heardCpu = Math.max(0, (cpuAfter.cpu - cpuBefore.cpu - idleRate * (cpuAfter.at - cpuBefore.at)) * 1000) / users
     units.push = await perUnit(redis, listener, calibration, users, toEach(users))
+    // A stream's memory grows by listpack nodes, not entries (the second entry cost about nothing
+    // above): a few users' streams are filled to the history size for what a steady-state one costs.
+    const filled = Math.min(users, fullStreams)
+    const fill = await perUnit(redis, listener, calibration, filled, async () => {
+      for (let round = 2; round < WORKLOAD.historyEntries; round++) {
+        for (let n = 0; n < filled; n++) await push(node.port, pushBody(mp, { users: [`user:${n}`], msg: point(round * users + n) }))
+      }
+    })
+    units.fullStream = units.firstPush.memory + units.push.memory + fill.memory
     units.publication = await perUnit(redis, listener, calibration, publications, async () => {
       for (let n = 0; n < publications; n++) await push(node.port, pushBody(mp, { channel: 'room', msg: point(n) }))
     })
@@ -382,6 +391,7 @@ const medianBy = (list, read) => {
 
 /** Tables for docs/benchmarks.md and docs/scaling.md, and the figures docs/scaling.md quotes by name. */
 function render(samples, units, settings) {
+  const w = WORKLOAD
   const [mp, sio] = LIBRARIES.map((library) => samples.get(library))
   const each = (list, read, format = ms) => list.map((r) => (read(r) === undefined ? '-' : format(read(r)))).join(' / ')
   const nodeRows = [...samples].flatMap(([library, list]) => {
@@ -418,13 +428,13 @@ function render(samples, units, settings) {
   const unitTable = table(['unit of work', 'Redis commands (top ones)', 'bytes into Redis', 'bytes out of Redis, to the two nodes', 'of which to each node (the live publication)', 'Redis memory'], unitRows)
   const refreshInterval = 90 / 3
   const extra = [
+    `- A user stream holding ${w.historyEntries} entries (the default \`history.size\`; ${count(settings.unitFullStreams)} streams filled): ${bytes(units.fullStream)}.`,
     `- Presence: ${one(units.refresh)} commands per logged-in user per refresh (\`HSET\`, \`EXPIRE\`), once per third of \`PRESENCE_TTL\` (30 s by default): ${(units.refresh / refreshInterval).toFixed(3)} commands per user per second for as long as they stay.`,
     `- A node hearing a publication for none of its sockets (every node hears every one): ${one(units.heardCpu)} µs of its CPU (process.cpuUsage of a second, idle node over ${count(settings.unitUsers)} pushes).`,
     `- Recovery: ${count(units.recovered)} of ${count(settings.unitUsers)} clients recovered completely (login and subscribe).`,
     `- This machine's redis-server: ${units.redisCapacity ? count(units.redisCapacity) : '-'} SET commands per second (redis-benchmark, 50 connections, no pipelining), taken as one shard's capacity.`,
   ].join('\n')
 
-  const w = WORKLOAD
   const workload = `each user keeps one socket, follows one channel of ${count(w.usersPerChannel)} users, gets ${w.pushesPerUserPerMinute} push a minute and reconnects with recovery ${w.reconnectsPerUserPerHour} times an hour; each channel publishes ${w.channelPublicationsPerSecond} a second; a user stream holds ${w.historyEntries} entries (the default \`history.size\`); a shard is planned at ${(w.shardHeadroom * 100).toFixed(0)} % of the measured redis-server's commands per second and ${gb(w.shardMemory)} of memory; presence at its default (90 s, refreshed every 30 s)`
   const held = medianBy(mp, (r) => r.sockets)
   const figures = {
@@ -437,7 +447,7 @@ function render(samples, units, settings) {
   const projection = [100_000, 1_000_000].map((users) => project(users, figures, units))
   const projectionTable = table(
     ['concurrent users', 'nodes (at the density held here)', 'each node RSS', 'publications/s', 'Redis commands/s', 'Redis memory', 'live deliveries/s (publications x nodes)', 'Redis bytes out/s', 'each node CPU hearing all publications', 'shards (commands, memory)'],
-    projection.map((p) => [count(p.users), count(p.nodes), mb(p.nodeRss), count(p.publications), count(p.commands), gb(p.memory), count(p.deliveries), `${mb(p.bytesOut)}/s`, `${(p.heardCore * 100).toFixed(0)} % of a core`, `${p.shards} (${p.shardsByCommands}, ${p.shardsByMemory})`]),
+    projection.map((p) => [count(p.users), count(p.nodes), mb(p.nodeRss), count(p.publications), count(p.commands), gb(p.memory), count(p.deliveries), `${count(p.bytesOut / 2 ** 20)} MB/s`, `${(p.heardCore * 100).toFixed(0)} % of a core`, `${p.shards} (${p.shardsByCommands}, ${p.shardsByMemory})`]),
   )
   const breaks = projection.map((p) => `- ${count(p.users)} users: ${p.limits.map(([name, share]) => `${name} ${(share * 100).toFixed(0)} %`).join(', ')}.`).join('\n')
   const sio1 = { perSocket: medianBy(sio, (r) => r.perSocket), p99: medianBy(sio, (r) => r.broadcast.p99) }
@@ -461,6 +471,7 @@ function render(samples, units, settings) {
     'live-bytes': bytes(units.push.perNode),
     'stream': bytes(units.firstPush.memory),
     'entry': bytes(units.push.memory),
+    'full-stream': bytes(units.fullStream),
     'publication-commands': one(units.publication.commands),
     'broadcast-commands': one(units.broadcast.commands),
     'recovery-commands': one(units.recovery.commands),
@@ -502,7 +513,7 @@ function render(samples, units, settings) {
     '',
     projectionTable,
     '',
-    'How close each limit is at that size (share of one node\'s core, of one redis-server\'s measured capacity, of one shard\'s planned memory), the first first:',
+    "How close each limit is at that size, the nearest first: the share of one node's core, of the measured redis-server's commands per second (a live delivery counted as one command: Redis writes each to a node's socket, cheaper than a command but of its order), and of one shard's planned memory:",
     '',
     breaks,
     '',
@@ -527,7 +538,7 @@ export function project(users, figures, units) {
   const reconnects = (users * w.reconnectsPerUserPerHour) / 3600
   const refreshes = users * (units.refresh / 30)
   const commands = pushes * units.push.commands + channelPublications * units.publication.commands + reconnects * units.recovery.commands + refreshes
-  const memory = users * (units.login.memory + units.subscribe.memory + units.firstPush.memory + (w.historyEntries - 1) * units.push.memory) + channels * w.historyEntries * units.publication.memory
+  const memory = users * (units.login.memory + units.subscribe.memory + units.fullStream) + channels * w.historyEntries * units.publication.memory
   const deliveries = publications * nodes
   const capacity = units.redisCapacity || 100_000
   const shardsByCommands = Math.ceil(commands / (capacity * w.shardHeadroom))

@@ -13,6 +13,7 @@ const units: Units = {
   broadcast: cost(4),
   recovery: cost(4),
   recovered: 1000,
+  fullStream: 6000,
   refresh: 2,
   heardCpu: 20,
   redisCapacity: 100_000,
@@ -30,7 +31,7 @@ describe('the scale projection', () => {
     const reconnects = (1_000_000 * WORKLOAD.reconnectsPerUserPerHour) / 3600
     // presence: 2 commands per user per refresh, one refresh per 30 s
     expect(p.commands).toBeCloseTo(pushes * 8 + channelPublications * 10 + reconnects * 4 + (1_000_000 * 2) / 30)
-    const perUser = 400 + 100 + 4000 + (WORKLOAD.historyEntries - 1) * 100
+    const perUser = 400 + 100 + 6000
     expect(p.memory).toBeCloseTo(1_000_000 * perUser + (1_000_000 / WORKLOAD.usersPerChannel) * WORKLOAD.historyEntries * 200)
   })
 
