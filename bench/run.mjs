@@ -1,7 +1,8 @@
 // npm run bench: every measurement of docs/benchmarks.md, side by side, in one run.
-//   node bench/run.mjs [--quick] [--no-write] [--requests=N] [--runs=N] [--only=size,throughput,dedupe,faults,fanout,connections,storm,memory,recovery,channels,history]
+//   node bench/run.mjs [--quick] [--no-write] [--requests=N] [--runs=N] [--only=size,throughput,dedupe,faults,fanout,connections,storm,memory,recovery,channels,history,scale]
 // --quick shrinks every count (a smoke run: the figures mean nothing); --no-write skips the docs
-// (docs/benchmarks.md, and README.md's quoted sizes when the size section runs).
+// (docs/benchmarks.md, README.md's quoted sizes when the size section runs, docs/scaling.md's
+// figures when the scale section runs).
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, totalmem } from 'node:os'
@@ -12,6 +13,7 @@ import { dedupeSection } from './dedupe.mjs'
 import { faultsSection } from './faults.mjs'
 import { fanout } from './sections.mjs'
 import { ROOT, ms, pinning, runClient, startServer, table } from './lib.mjs'
+import { scaleSection, writeScaling } from './scale.mjs'
 import { quoteSizes, sizes } from './size.mjs'
 import { throughput } from './throughput.mjs'
 
@@ -34,9 +36,18 @@ function clusterSettings(quick) {
     : { stormClients: 1000, stormProcesses: 2, stormRuns: 3, stormWarmup: 2000, stormBaseline: 2000, stormTail: 1000, stormDrain: 2000, subscribers: 10_000, fanProcesses: 4, fanRounds: 30, fanWarmup: 3, fanRuns: 3, fanSettle: 2000, historyMessages: 3000, historyRuns: 3 }
 }
 
+/** Counts of the scale section: the sockets one node holds, and the units its Redis costs are divided by. */
+function scaleSettings(quick) {
+  return quick
+    ? { sockets: 200, processes: 2, batch: 50, settle: 300, idleWindow: 300, rounds: 2, warmup: 1, gap: 50, runs: 1, unitUsers: 20, unitPublications: 5, unitRefreshWindow: 2000, unitFullStreams: 2 }
+    : { sockets: 20_000, processes: 4, batch: 100, settle: 3000, idleWindow: 5000, rounds: 20, warmup: 3, gap: 300, runs: 3, unitUsers: 1000, unitPublications: 100, unitRefreshWindow: 5000, unitFullStreams: 50 }
+}
+
 const sections = []
 /** The size rows, when measured: README's quoted sizes are rewritten from them. */
 let sizeRows
+/** The scale section's figures, when measured: docs/scaling.md is rewritten from them. */
+let scaleFigures
 /** Where docs/benchmarks.md's hand-written part starts: kept as it is when the tables are rewritten. */
 const NOTES = '## Findings (written by hand, kept by npm run bench)'
 const say = (text) => console.log(text)
@@ -120,7 +131,7 @@ if (wanted('memory')) {
   say(markdown)
 }
 
-if (['dedupe', 'recovery', 'channels', 'history'].some(wanted)) {
+if (['dedupe', 'recovery', 'channels', 'history', 'scale'].some(wanted)) {
   // One redis-server for all of them: both libraries take turns on it, flushed in between.
   const redis = await startRedis()
   try {
@@ -165,6 +176,17 @@ if (['dedupe', 'recovery', 'channels', 'history'].some(wanted)) {
       ])
       say(markdown)
     }
+    if (wanted('scale')) {
+      say('== scale')
+      const scale = scaleSettings(quick)
+      scaleFigures = await scaleSection(redis, scale, say)
+      sections.push([
+        'A 20,000-socket node, and Redis per unit of work',
+        `One node on a flushed redis-server holding ${scale.sockets.toLocaleString('en')} idle logged-in sockets (fewer when the node's open-file limit is lower: the table says how many), opened ${scale.batch} at a time by each of ${scale.processes} client processes, each from its own loopback address: raw \`ws\` sockets speaking each server's protocol by hand (mp-socket's login with \`since: null\`, as the SDK sends it; engine.io 4 with socket.io's \`auth\`), answering pings. Nodes: \`servers/mp-node.mjs\` and \`servers/socketio-node.mjs\` (redis-streams-adapter) under \`servers/probed.mjs\`, which reads the node's RSS and heap after a GC and its event-loop delay (perf_hooks monitorEventLoopDelay) since the last reset: idle over ${scale.idleWindow} ms, then during ${scale.rounds} fan-out rounds (after ${scale.warmup} warm-up ones, ${scale.gap} ms apart), each timed from \`POST /push\` until every socket handled it. mp-socket then subscribes every socket to one channel and does it again. ${scale.runs} runs, the libraries taking turns. Below, mp-socket's Redis cost per unit of work from INFO commandstats, net bytes and used_memory before and after ${scale.unitUsers.toLocaleString('en')} logins, subscribes, pushes and recoveries (${scale.unitPublications} channel publications and broadcasts), minus what the snapshots themselves cost; docs/scaling.md builds on these. Servers and redis-server ${pinning}.`,
+        scaleFigures.benchmarks,
+      ])
+      say(scaleFigures.benchmarks)
+    }
   } finally {
     await redis.stop()
   }
@@ -204,6 +226,11 @@ if (write) {
   ].join('\n')
   writeFileSync(join(ROOT, 'docs/benchmarks.md'), notes < 0 ? doc : `${doc}\n${previous.slice(notes)}`)
   say('wrote docs/benchmarks.md')
+  if (scaleFigures) {
+    const scaling = join(ROOT, 'docs/scaling.md')
+    writeFileSync(scaling, writeScaling(readFileSync(scaling, 'utf8'), scaleFigures))
+    say('wrote docs/scaling.md')
+  }
   if (sizeRows) {
     const readme = join(ROOT, 'README.md')
     writeFileSync(readme, quoteSizes(readFileSync(readme, 'utf8'), sizeRows))
