@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import { redisKeys } from '../../examples/server/src/redis-keys'
 import { range, useCluster } from '../support/cluster'
 import { SECRET, eventually, startServerProcess } from '../support/processes'
 import { Tracker } from '../support/tracker'
+
+const key = redisKeys('mp-socket')
 
 // The shape of socket.io's redis-streams-adapter recovery test, on three reference server
 // processes sharing one redis-server: a client drops without a close frame, messages are published
@@ -45,7 +48,7 @@ describe('recovery across nodes (Redis Streams)', () => {
     const trimmed = await startServerProcess({ ...cluster.env, HISTORY_SIZE: '10' })
     each.push(() => trimmed.kill())
     for (let n = 0; n < 400; n++) await trimmed.push({ event: 'e', msg: `t${n}`, to: 'user:2' })
-    expect(await cluster.publisher.xLen('mp-socket:stream:u:user:2')).toBeLessThan(400)
+    expect(await cluster.publisher.xLen(key.stream('u:user:2'))).toBeLessThan(400)
     await phone.connect(cluster.nodes[1].url)
     expect(phone.recovered.get('user')).toBe(false)
     expect(phone.of('user')).toEqual(['first'])
@@ -85,13 +88,13 @@ describe('recovery across nodes (Redis Streams)', () => {
     // Nobody follows user:40: its first push starts the epoch at offset 1, with no stream to hold it.
     expect(await cluster.nodes[0].push({ event: 'e', msg: '1', to: 'user:40' })).toEqual({ delivered: 0 })
     expect(await cluster.offsetOf('u:user:40')).toBe(1)
-    expect(await cluster.publisher.exists('mp-socket:stream:u:user:40')).toBe(0)
+    expect(await cluster.publisher.exists(key.stream('u:user:40'))).toBe(0)
     const phone = tracker('user:40', [])
     await phone.connect(cluster.nodes[1].url)
     expect(phone.positions.get('user')).toEqual({ epoch: expect.any(String), offset: 1 })
     phone.drop()
     for (const msg of ['2', '3']) await cluster.nodes[2].push({ event: 'e', msg, to: 'user:40' })
-    expect(await cluster.publisher.xLen('mp-socket:stream:u:user:40')).toBe(2)
+    expect(await cluster.publisher.xLen(key.stream('u:user:40'))).toBe(2)
     await phone.connect(cluster.nodes[0].url)
     expect(phone.recovered.get('user')).toBe(true)
     expect(phone.of('user')).toEqual(['2', '3'])
@@ -124,8 +127,8 @@ describe('recovery across nodes (Redis Streams)', () => {
     const old = phone.positions.get('courier:5')
     phone.drop()
     // What maxmemory eviction may do, as it picks keys one by one: the epoch goes, the entries stay.
-    await cluster.publisher.del('mp-socket:meta:c:courier:5')
-    expect(await cluster.publisher.xLen('mp-socket:stream:c:courier:5')).toBe(3)
+    await cluster.publisher.del(key.meta('c:courier:5'))
+    expect(await cluster.publisher.xLen(key.stream('c:courier:5'))).toBe(3)
     await phone.connect(cluster.nodes[2].url)
     expect(phone.recovered.get('courier:5')).toBe(false)
     const fresh = phone.positions.get('courier:5')

@@ -1,5 +1,6 @@
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, expect } from 'vitest'
+import { redisKeys } from '../../examples/server/src/redis-keys'
 import { eventually, startRedis, startServerProcess, type ServerProcess } from './processes'
 
 /**
@@ -17,7 +18,7 @@ export function useCluster(env: Record<string, string> = {}) {
     env: {} as Record<string, string>,
     each,
     /** The stream's current offset, read from Redis (`u:<user>` or `c:<channel>`). */
-    offsetOf: async (stream: string) => Number((await cluster.publisher.hGet(`mp-socket:meta:${stream}`, 'o')) ?? 0),
+    offsetOf: async (stream: string) => Number((await cluster.publisher.hGet(redisKeys('mp-socket').meta(stream), 'o')) ?? 0),
     /** Message n to `user` and to `channel`, through node B, node C or raw Redis in turn, in order. */
     async publish(n: number, user: string, channel: string) {
       for (const target of [{ to: user }, { channel }]) {

@@ -1,7 +1,6 @@
-import { randomInt } from 'node:crypto'
-import type { createClient } from 'redis'
+import { createHash, randomInt } from 'node:crypto'
+import type { RedisClient } from './redis-connection'
 
-export type RedisClient = ReturnType<typeof createClient>
 export type Reply = string | number | null | Reply[]
 
 // A stream's epoch is a number (`newRedisEpoch`): each entry's id is `<offset>-<epoch>`, so an entry
@@ -41,7 +40,7 @@ if not started then
   redis.call('expire', KEYS[1], ARGV[2])
   redis.call('expire', KEYS[2], ARGV[2])
 end
-redis.call('publish', ARGV[5], ARGV[6] .. '\\n' .. epoch .. '\\n' .. offset .. '\\n' .. ARGV[3])
+redis.call('spublish', ARGV[5], ARGV[6] .. '\\n' .. epoch .. '\\n' .. offset .. '\\n' .. ARGV[3])
 return {epoch, offset}
 `
 
@@ -113,7 +112,11 @@ export const newRedisEpoch = () => String(randomInt(1, 2 ** 48))
 export type ScriptName = 'publish' | 'position' | 'member' | 'sweep'
 export type RunScript = (name: ScriptName, keys: string[], args: string[]) => Promise<Reply>
 
-/** Loads the engine's Lua scripts; the runner calls one by EVALSHA, loading it again if Redis lost it (a restart). */
+/**
+ * The runner of the engine's Lua scripts: it calls one by EVALSHA, and by EVAL (which loads it) where
+ * Redis does not hold it: a restart, or a cluster node that has not run it yet (SCRIPT LOAD would
+ * reach one node of a cluster only).
+ */
 export async function loadScripts(commands: RedisClient): Promise<RunScript> {
   const scripts = {
     publish: { source: PUBLISH, sha: '' },
@@ -121,17 +124,16 @@ export async function loadScripts(commands: RedisClient): Promise<RunScript> {
     member: { source: MEMBER, sha: '' },
     sweep: { source: SWEEP, sha: '' },
   }
-  for (const script of Object.values(scripts)) script.sha = await commands.scriptLoad(script.source)
+  for (const script of Object.values(scripts)) script.sha = createHash('sha1').update(script.source).digest('hex')
 
   return async function run(name, keys, args) {
     const script = scripts[name]
-    const call = () => commands.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]) as Promise<Reply>
+    const call = (command: string, body: string) => commands.sendCommand([command, body, String(keys.length), ...keys, ...args]) as Promise<Reply>
     try {
-      return await call()
+      return await call('EVALSHA', script.sha)
     } catch (error) {
       if (!String((error as Error).message).includes('NOSCRIPT')) throw error
-      script.sha = await commands.scriptLoad(script.source)
-      return call()
+      return call('EVAL', script.source)
     }
   }
 }
