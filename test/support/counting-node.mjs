@@ -17,6 +17,7 @@ const server = createServer({
   rateLimit: false,
   dedupe: Number(env.DEDUPE ?? 60_000),
   redisUrl: env.REDIS_URL || undefined,
+  redisCluster: env.REDIS_CLUSTER ? env.REDIS_CLUSTER.split(',').map((node) => `redis://${node}`) : undefined,
 })
 server.handle('work', async (data) => {
   if (data.ms) await new Promise((resolve) => setTimeout(resolve, data.ms))
