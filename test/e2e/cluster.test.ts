@@ -12,7 +12,7 @@ import type { MpSocket, PresenceChange } from '../../src/types'
 import { COUNTING_NODE, runsOf } from '../support/exactly-once'
 import { PUSH_SECRET, SECRET, eventually, startRedis, startServerProcess, type ServerProcess } from '../support/processes'
 import { rawClient } from '../support/raw'
-import { startRedisCluster, type RedisCluster } from '../support/redis-cluster'
+import { startRedisCluster, type RedisCluster, type RedisClusterNode } from '../support/redis-cluster'
 import { Tracker } from '../support/tracker'
 
 const key = redisKeys('mp-socket')
@@ -199,4 +199,70 @@ describe('the reference server on a Redis Cluster of three masters', () => {
       for (const ofSocket of replies) expect(ofSocket[n]).toEqual({ error: 0, body: ran[0] })
     }
   })
+})
+
+describe('when a slot moves', () => {
+  /** Every node of the cluster agrees that `address` serves `slot` (so every client's MOVED leads there). */
+  const servedBy = (slot: number, port: number) =>
+    eventually(async () => {
+      for (const node of cluster.nodes) {
+        const ranges = JSON.parse(await node.cli(['--json', 'CLUSTER', 'SLOTS'])) as Array<[number, number, [string, number]]>
+        expect(ranges.find(([from, to]) => slot >= from && slot <= to)?.[2][1]).toBe(port)
+      }
+    }, 30_000, 100)
+  /** Both reference server nodes follow the live channel of `stream`'s bucket on `master`. */
+  const followedOn = (master: RedisClusterNode, stream: string) =>
+    eventually(async () => expect(await master.cli(['PUBSUB', 'SHARDNUMSUB', key.live(stream)])).toBe(`${key.live(stream)}\n2`), 30_000, 100)
+
+  it("a replica's CLUSTER FAILOVER: the nodes follow the new master, live and for recovery", async () => {
+    const stream = 'c:room:failover'
+    const master = await cluster.masterOf(key.stream(stream))
+    const replica = await cluster.replica(master)
+    const phone = tracker('user:m1', ['room:failover'])
+    await phone.connect(nodeA.url)
+    await nodeB.push({ event: 'e', msg: '1', channel: 'room:failover' })
+    await eventually(() => expect(phone.of('room:failover')).toEqual(['1']))
+
+    expect(await replica.cli(['CLUSTER', 'FAILOVER'])).toBe('OK')
+    await servedBy(Number(await replica.cli(['CLUSTER', 'KEYSLOT', key.stream(stream)])), replica.port)
+    // Both nodes' sharded subscriptions were dropped at the old master (SUNSUBSCRIBE) and made again
+    // on the new one; node B's commands meet MOVED at the old master and follow it.
+    await followedOn(replica, stream)
+    expect(await nodeB.push({ event: 'e', msg: '2', channel: 'room:failover' })).toEqual({ delivered: 1 })
+    await eventually(() => expect(phone.of('room:failover')).toEqual(['1', '2']))
+    phone.drop()
+    await nodeA.push({ event: 'e', msg: '3', channel: 'room:failover' })
+    await phone.connect(nodeB.url)
+    expect(phone.recovered.get('room:failover')).toBe(true)
+    expect(phone.of('room:failover')).toEqual(['1', '2', '3'])
+   }, 60_000)
+
+  it('a slot migrated to another master (SETSLOT, MIGRATE): MOVED is followed and the sharded channel moves with it', async () => {
+    const stream = 'c:room:moving'
+    const phone = tracker('user:m2', ['room:moving'])
+    await phone.connect(nodeA.url)
+    await nodeB.push({ event: 'e', msg: '1', channel: 'room:moving' })
+    await eventually(() => expect(phone.of('room:moving')).toEqual(['1']))
+
+    const from = await cluster.masterOf(key.stream(stream))
+    const to = (await cluster.masters()).find((node) => node !== from)!
+    const slot = Number(await from.cli(['CLUSTER', 'KEYSLOT', key.stream(stream)]))
+    const [fromId, toId] = await Promise.all([from.cli(['CLUSTER', 'MYID']), to.cli(['CLUSTER', 'MYID'])])
+    await to.cli(['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId])
+    await from.cli(['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId])
+    const keys = (await from.cli(['CLUSTER', 'GETKEYSINSLOT', String(slot), '1000'])).split('\n').filter(Boolean)
+    expect(keys).toEqual(expect.arrayContaining([key.stream(stream), key.meta(stream)]))
+    expect(await from.cli(['MIGRATE', '127.0.0.1', String(to.port), '', '0', '5000', 'KEYS', ...keys])).toBe('OK')
+    for (const node of [to, from]) await node.cli(['CLUSTER', 'SETSLOT', String(slot), 'NODE', toId])
+    await servedBy(slot, to.port)
+    await followedOn(to, stream)
+    expect(await nodeB.push({ event: 'e', msg: '2', channel: 'room:moving' })).toEqual({ delivered: 1 })
+    await eventually(() => expect(phone.of('room:moving')).toEqual(['1', '2']))
+    phone.drop()
+    await nodeA.push({ event: 'e', msg: '3', channel: 'room:moving' })
+    await phone.connect(nodeB.url)
+    expect(phone.recovered.get('room:moving')).toBe(true)
+    expect(phone.of('room:moving')).toEqual(['1', '2', '3'])
+    expect(await to.cli(['XLEN', key.stream(stream)])).toBe('3')
+   }, 60_000)
 })

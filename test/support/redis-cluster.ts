@@ -85,6 +85,11 @@ export async function startRedisCluster(masters = 3) {
       if (!node) throw new Error(`slot ${slot} is on an unknown node ${range[2].join(':')}`)
       return node
     },
+    /** The nodes that are masters now (after a failover, a replica may be one). */
+    async masters() {
+      const roles = await Promise.all(nodes.map((node) => node.cli(['ROLE'])))
+      return nodes.filter((_, i) => roles[i].startsWith('master'))
+    },
     /** A cluster client, as the test's backend would use: stopped with the cluster. */
     async client() {
       const client = createCluster({ rootNodes: nodes.map((node) => ({ url: `redis://${node.address}` })) })

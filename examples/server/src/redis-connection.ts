@@ -16,14 +16,21 @@ export type RedisClient = Pick<Client, 'get' | 'set' | 'del' | 'hGet' | 'hGetAll
   readonly isReady: boolean
 }
 
-export type RedisSubscriber = Pick<Client, 'subscribe' | 'sSubscribe'>
+type Listener = (message: string, channel: string) => void
+
+export interface RedisSubscriber {
+  /** A classic channel (what backends PUBLISH on). */
+  subscribe(channel: string, listener: Listener): Promise<void>
+  /** A sharded channel, followed on the master of its slot. */
+  sSubscribe(channel: string, listener: Listener): Promise<void>
+}
 
 export interface RedisConnection {
   commands: RedisClient
   /**
    * Pub/sub. On a cluster, classic channels are followed on one node (a classic PUBLISH reaches
-   * every node), sharded ones on the master of their slot, and node-redis moves a sharded
-   * subscription when its slot moves.
+   * every node), sharded ones on the master of their slot, and followed to the new master when
+   * their slot moves.
    */
   subscriber: RedisSubscriber
   /** Drops the connections at once: with Redis gone, a graceful close would wait for a reconnect that may never come. */
@@ -55,7 +62,61 @@ export async function connectRedis(target: RedisTarget, log: (...args: unknown[]
     sendCommand: { value: (args: string[]) => cluster.sendCommand(firstKey(args), false, args) },
     isReady: { get: () => cluster.masters.every((master) => master.client?.isReady) },
   }) as typeof cluster & Pick<RedisClient, 'sendCommand' | 'isReady'>
-  return { commands, subscriber: cluster, destroy: () => cluster.destroy() }
+  return { commands, subscriber: clusterSubscriber(cluster, log), destroy: () => cluster.destroy() }
+}
+
+/**
+ * When a slot moves (failover, resharding), its old master SUNSUBSCRIBEs the clients of its sharded
+ * channels. node-redis 5 then drops the listeners without subscribing them again on the new master:
+ * its node client emits `sharded-channel-moved` while its cluster listens for `server-sunsubscribe`
+ * (redis/node-redis#3311, fixed in @redis/client 6.0.1); and a rediscovery closes the pub/sub
+ * connection of a master that is one no longer, with whatever listeners it still had. So on that
+ * event this makes node-redis learn the new slots (a command on the channel's slot meets MOVED),
+ * then subscribes again every channel that no master's connection follows.
+ */
+function clusterSubscriber(cluster: ReturnType<typeof createCluster>, log: (...args: unknown[]) => void): RedisSubscriber {
+  const sharded = new Map<string, Listener[]>()
+  const watched = new WeakSet<object>()
+  const followed = (channel: string) => cluster.masters.some((master) => master.pubSub?.client.getPubSubListeners('SHARDED').has(channel))
+  let moved: string | undefined
+  let following = false
+
+  async function follow(channel: string, listener: Listener) {
+    await cluster.sSubscribe(channel, listener)
+    for (const master of cluster.masters) {
+      const client = master.pubSub?.client
+      if (!client || watched.has(client)) continue
+      watched.add(client)
+      client.on('sharded-channel-moved', (channel: string) => {
+        moved = channel
+        followAgain().catch((error) => log('redis: cannot follow sharded channels to their new master:', error.message))
+      })
+    }
+  }
+
+  // One run at a time; a move heard during a run makes it go round once more.
+  async function followAgain() {
+    if (following) return
+    following = true
+    try {
+      while (moved) {
+        const channel = moved
+        moved = undefined
+        await cluster.exists(channel)
+        for (const [name, listeners] of sharded) if (!followed(name)) for (const listener of listeners) await follow(name, listener)
+      }
+    } finally {
+      following = false
+    }
+  }
+
+  return {
+    subscribe: (channel, listener) => cluster.subscribe(channel, listener),
+    async sSubscribe(channel, listener) {
+      sharded.set(channel, [...(sharded.get(channel) ?? []), listener])
+      await follow(channel, listener)
+    },
+  }
 }
 
 function firstKey(args: string[]) {
