@@ -12,7 +12,7 @@ const point = (id) => ({ k: 'c', id, lng: 121.473701, lat: 31.230416, at: 176380
 
 export async function historyCost(redis, library, { messages, runs }) {
   const samples = { channel: [], users: [], again: [] }
-  const [node] = await startNodes(library, redis.url, 1, { HISTORY_SIZE: String(messages) })
+  const [node] = await startNodes(library, redis, 1, { HISTORY_SIZE: String(messages) })
   try {
     for (let run = 0; run < runs; run++) {
       for (const target of ['channel', 'users']) {

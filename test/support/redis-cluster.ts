@@ -71,7 +71,7 @@ export async function startRedisCluster(masters = 3) {
 
   const cluster = {
     nodes,
-    /** The seed list of REDIS_CLUSTER: every master. */
+    /** What REDIS_CLUSTER is given: every master. */
     get env() {
       return nodes.map((node) => node.address).join(',')
     },

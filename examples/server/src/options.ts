@@ -70,8 +70,8 @@ export interface ServerOptions {
   /** With a Redis URL, pushes, history and presence go through Redis so that several nodes act as one. */
   redisUrl?: string
   /**
-   * The same through a Redis Cluster instead of one Redis: some of its nodes as seeds
-   * (`redis://host:port`), from which the others are discovered. Not with `redisUrl`.
+   * The same through a Redis Cluster instead of one Redis: some of its nodes (`redis://host:port`),
+   * from which the others are discovered. Not with `redisUrl`.
    */
   redisCluster?: string[]
   /**
@@ -99,8 +99,8 @@ export type ResolvedOptions = Required<Omit<ServerOptions, 'redisUrl' | 'redisCl
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (!options.secret) throw new Error('createServer: a secret is required')
   const { redisUrl, redisCluster, ...rest } = options
-  if (redisUrl && redisCluster) throw new Error('createServer: redisUrl and redisCluster are exclusive: one Redis, or the seed nodes of one cluster')
-  if (redisCluster && redisCluster.length === 0) throw new Error('createServer: redisCluster needs at least one seed node')
+  if (redisUrl && redisCluster) throw new Error('createServer: redisUrl and redisCluster are exclusive: one Redis, or some nodes of one cluster')
+  if (redisCluster && redisCluster.length === 0) throw new Error('createServer: redisCluster needs at least one node')
   const defined = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as Omit<ServerOptions, 'redisUrl' | 'redisCluster'>
   return {
     host: '127.0.0.1',

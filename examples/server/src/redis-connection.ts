@@ -1,6 +1,6 @@
 import { createClient, createCluster } from 'redis'
 
-/** Where the engine's Redis is: one server (`redis://host:port`), or seed nodes of a Redis Cluster. */
+/** Where the engine's Redis is: one server (`redis://host:port`), or some nodes of a Redis Cluster (the others are discovered). */
 export type RedisTarget = { url: string } | { cluster: string[] }
 
 type Client = ReturnType<typeof createClient>
