@@ -173,6 +173,10 @@ describe('the reference server on a Redis Cluster of three masters', () => {
     expect(await post(nodeB, '/disconnect', { to: 'user:k' })).toEqual({ disconnected: 0 })
   })
 
+  it('the CLI refuses REDIS_URL with REDIS_CLUSTER, saying why', async () => {
+    await expect(startServerProcess({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_CLUSTER: cluster.env })).rejects.toThrow(/exited with 2[\s\S]*REDIS_URL and REDIS_CLUSTER are exclusive/)
+  })
+
   it('runs a request once when the same id reaches both nodes at once', async () => {
     const counter = await startRedis()
     each.push(() => counter.stop())
