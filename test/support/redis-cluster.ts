@@ -101,7 +101,10 @@ export async function startRedisCluster(masters = 3) {
     /** One more node, a replica of `master`, once the cluster knows it and it is in sync. */
     async replica(master: RedisClusterNode) {
       const node = await startNode()
-      await run('redis-cli', ['--cluster', 'add-node', node.address, master.address, '--cluster-slave', '--cluster-master-id', await master.cli(['CLUSTER', 'MYID'])])
+      const masterId = await master.cli(['CLUSTER', 'MYID'])
+      await run('redis-cli', ['--cluster', 'add-node', node.address, master.address, '--cluster-slave', '--cluster-master-id', masterId]).catch((error) => {
+        throw new Error(`redis-cli --cluster add-node failed:\n${error.stdout}${error.stderr}`)
+      })
       await allOk()
       await eventually(async () => {
         const info = await node.cli(['INFO', 'replication'])

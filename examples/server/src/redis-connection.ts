@@ -62,7 +62,51 @@ export async function connectRedis(target: RedisTarget, log: (...args: unknown[]
     sendCommand: { value: (args: string[]) => cluster.sendCommand(firstKey(args), false, args) },
     isReady: { get: () => cluster.masters.every((master) => master.client?.isReady) },
   }) as typeof cluster & Pick<RedisClient, 'sendCommand' | 'isReady'>
-  return { commands, subscriber: clusterSubscriber(cluster, log), destroy: () => cluster.destroy() }
+  const subscriber = clusterSubscriber(cluster, log)
+  const stopWatching = rediscoverWhileUnreachable(cluster, subscriber.followAgain, log)
+  return {
+    commands,
+    subscriber,
+    destroy() {
+      stopWatching()
+      cluster.destroy()
+    },
+  }
+}
+
+/** How often the slots are asked for again while a master is unreachable, in ms. */
+const REDISCOVER_INTERVAL = 1000
+
+/**
+ * node-redis 5 learns new slots only from a MOVED or ASK reply. A master that dies answers none, so
+ * once a replica has taken its slots over (`cluster-node-timeout`, 15 s by default), commands for
+ * them still wait on the dead address, and its sharded subscriptions with them. So while a master
+ * is unreachable, this asks the cluster for its slots again every second, until that address is no
+ * longer a master; then it subscribes again whatever the dead master's connection had.
+ */
+function rediscoverWhileUnreachable(cluster: ReturnType<typeof createCluster>, followAgain: () => void, log: (...args: unknown[]) => void) {
+  const unreachable = new Set<string>()
+  let timer: NodeJS.Timeout | undefined
+  const isMaster = (address: string) => cluster.masters.some((master) => `${master.host}:${master.port}` === address)
+
+  async function rediscover() {
+    const live = cluster.masters.find((master) => master.client?.isReady && !unreachable.has(`${master.host}:${master.port}`))?.client
+    if (live) await cluster._slots.rediscover(live)
+    for (const address of unreachable) if (!isMaster(address)) unreachable.delete(address)
+    followAgain()
+    if (unreachable.size === 0) {
+      clearInterval(timer)
+      timer = undefined
+    }
+  }
+
+  cluster.on('node-reconnecting', (node: { host: string; port: number }) => {
+    const address = `${node.host}:${node.port}`
+    if (!isMaster(address)) return
+    unreachable.add(address)
+    timer ??= setInterval(() => rediscover().catch((error) => log('redis: cannot read the cluster slots:', error.message)), REDISCOVER_INTERVAL).unref()
+  })
+  return () => clearInterval(timer)
 }
 
 /**
@@ -74,11 +118,11 @@ export async function connectRedis(target: RedisTarget, log: (...args: unknown[]
  * event this makes node-redis learn the new slots (a command on the channel's slot meets MOVED),
  * then subscribes again every channel that no master's connection follows.
  */
-function clusterSubscriber(cluster: ReturnType<typeof createCluster>, log: (...args: unknown[]) => void): RedisSubscriber {
+function clusterSubscriber(cluster: ReturnType<typeof createCluster>, log: (...args: unknown[]) => void): RedisSubscriber & { followAgain(): void } {
   const sharded = new Map<string, Listener[]>()
   const watched = new WeakSet<object>()
   const followed = (channel: string) => cluster.masters.some((master) => master.pubSub?.client.getPubSubListeners('SHARDED').has(channel))
-  let moved: string | undefined
+  let again: { probe?: string } | undefined
   let following = false
 
   async function follow(channel: string, listener: Listener) {
@@ -88,21 +132,22 @@ function clusterSubscriber(cluster: ReturnType<typeof createCluster>, log: (...a
       if (!client || watched.has(client)) continue
       watched.add(client)
       client.on('sharded-channel-moved', (channel: string) => {
-        moved = channel
-        followAgain().catch((error) => log('redis: cannot follow sharded channels to their new master:', error.message))
+        refollow(channel).catch((error) => log('redis: cannot follow sharded channels to their new master:', error.message))
       })
     }
   }
 
-  // One run at a time; a move heard during a run makes it go round once more.
-  async function followAgain() {
+  // One run at a time; a call during a run makes it go round once more.
+  async function refollow(probe?: string) {
+    again = { probe: probe ?? again?.probe }
     if (following) return
     following = true
     try {
-      while (moved) {
-        const channel = moved
-        moved = undefined
-        await cluster.exists(channel)
+      while (again) {
+        const { probe } = again
+        again = undefined
+        // A command on the moved channel's slot meets MOVED, which makes node-redis learn the new slots.
+        if (probe) await cluster.exists(probe)
         for (const [name, listeners] of sharded) if (!followed(name)) for (const listener of listeners) await follow(name, listener)
       }
     } finally {
@@ -115,6 +160,10 @@ function clusterSubscriber(cluster: ReturnType<typeof createCluster>, log: (...a
     async sSubscribe(channel, listener) {
       sharded.set(channel, [...(sharded.get(channel) ?? []), listener])
       await follow(channel, listener)
+    },
+    /** Subscribes again every channel that no master's connection follows now. */
+    followAgain() {
+      refollow().catch((error) => log('redis: cannot follow sharded channels to their new master:', error.message))
     },
   }
 }
