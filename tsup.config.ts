@@ -61,6 +61,6 @@ export default defineConfig([
     platform: 'node',
     target: 'node20',
     // Loaded from node_modules at run time, as a deployed server would.
-    external: ['ws', 'redis'],
+    external: ['ws', 'redis', 'cluster-key-slot'],
   },
 ])

@@ -7,7 +7,7 @@ import { percentiles } from './lib.mjs'
 
 export async function channelFanout(redis, library, { subscribers, processes, rounds, warmupRounds = 3, settle = 2000 }) {
   await redis.client.flushAll()
-  const nodes = await startNodes(library, redis.url)
+  const nodes = await startNodes(library, redis)
   let fleet
   try {
     await sleep(500)

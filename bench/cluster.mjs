@@ -52,6 +52,8 @@ export async function startRedis() {
   await client.connect()
   return {
     url,
+    /** What the nodes are given to reach it (bench/redis-cluster.mjs gives REDIS_CLUSTER). */
+    env: { REDIS_URL: url },
     client,
     /** Calls per command from INFO commandstats. */
     async commandCalls() {
@@ -71,13 +73,13 @@ export async function startRedis() {
 }
 
 /**
- * Three nodes of `library` on `redisUrl`, each its own process on the servers' CPU.
+ * Three nodes of `library` on `redis` (startRedis here, or startRedisCluster), each its own process on the servers' CPU.
  * BENCH_NODE_ARGS (space-separated) go to the nodes' node only: `--cpu-prof --cpu-prof-dir=/tmp/prof`
  * profiles them (the profiles are written when they stop).
  */
-export async function startNodes(library, redisUrl, count = 3, env = {}) {
+export async function startNodes(library, redis, count = 3, env = {}) {
   const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean)
-  return Promise.all(Array.from({ length: count }, () => startServer(library.server, { REDIS_URL: redisUrl, ...env }, nodeArgs)))
+  return Promise.all(Array.from({ length: count }, () => startServer(library.server, { ...redis.env, ...env }, nodeArgs)))
 }
 
 /** Resident memory of a process, from /proc. */

@@ -15,7 +15,7 @@ const AGAIN = ['second', 'third']
 
 export async function historyCost(redis, library, { messages, runs }) {
   const samples = { channel: [], users: [], second: [], third: [], threeEach: [] }
-  const [node] = await startNodes(library, redis.url, 1, { HISTORY_SIZE: String(messages) })
+  const [node] = await startNodes(library, redis, 1, { HISTORY_SIZE: String(messages) })
   const scaled = (bytes) => bytes * (1000 / messages)
   try {
     for (let run = 0; run < runs; run++) {

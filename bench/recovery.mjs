@@ -62,7 +62,7 @@ function startPublisher(library, nodes, { clients, channels, tick, usersPerTick 
 export async function recoveryStorm(redis, library, settings) {
   const { clients, processes, channels, signal = 'SIGKILL', timeout = 30_000, tail = 1000, drain = 2000 } = settings
   await redis.client.flushAll()
-  const nodes = await startNodes(library, redis.url)
+  const nodes = await startNodes(library, redis)
   const ports = nodes.map((node) => node.port)
   let fleet
   try {

@@ -1,5 +1,5 @@
 // npm run bench: every measurement of docs/benchmarks.md, side by side, in one run.
-//   node bench/run.mjs [--quick] [--no-write] [--requests=N] [--runs=N] [--only=size,throughput,dedupe,faults,fanout,connections,storm,memory,recovery,channels,history,scale]
+//   node bench/run.mjs [--quick] [--no-write] [--requests=N] [--runs=N] [--only=size,throughput,dedupe,faults,fanout,connections,storm,memory,recovery,channels,history,scale,cluster]
 // --quick shrinks every count (a smoke run: the figures mean nothing); --no-write skips the docs
 // (docs/benchmarks.md, README.md's quoted sizes when the size section runs, docs/scaling.md's
 // figures when the scale section runs).
@@ -9,6 +9,8 @@ import { cpus, freemem, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { channelsSection, historySection, recoverySection } from './cluster-sections.mjs'
 import { startRedis } from './cluster.mjs'
+import { startRedisCluster } from './redis-cluster.mjs'
+import { redisClusterSection } from './redis-cluster-section.mjs'
 import { dedupeSection } from './dedupe.mjs'
 import { faultsSection } from './faults.mjs'
 import { fanout } from './sections.mjs'
@@ -189,6 +191,22 @@ if (['dedupe', 'recovery', 'channels', 'history', 'scale'].some(wanted)) {
     }
   } finally {
     await redis.stop()
+  }
+}
+
+if (wanted('cluster')) {
+  say('== Redis Cluster: channel fan-out and recovery storm')
+  const cluster = await startRedisCluster(3)
+  try {
+    const markdown = await redisClusterSection(cluster, settings, say)
+    sections.push([
+      'On a Redis Cluster (three masters)',
+      `The channel fan-out and the recovery storm above, with the three nodes on a Redis Cluster of three masters (redis-server processes on the servers' CPU, \`--cluster-replicas 0\`) instead of one redis-server: mp-socket with \`REDIS_CLUSTER\`; socket.io 4 with @socket.io/redis-adapter's sharded adapter (\`createShardedAdapter\`, subscription mode "static": its default, "dynamic", crashes with node-redis 5.12 once rooms empty, node-redis cluster clients) in the fan-out only, as it has no connection-state recovery. ${settings.subscribers.toLocaleString('en')} subscribers in ${settings.fanProcesses} processes, ${settings.fanRounds} rounds after ${settings.fanWarmup} warm-up rounds, ${settings.fanRuns} runs, the libraries taking turns; the storm as above with ${settings.stormClients.toLocaleString('en')} clients, ${settings.stormRuns} runs with SIGKILL, its Redis commands summed over the masters. ${pinning}.`,
+      markdown,
+    ])
+    say(markdown)
+  } finally {
+    await cluster.stop()
   }
 }
 

@@ -206,23 +206,23 @@ async function snapshot(redis) {
 }
 
 /**
- * A bench client following the server's live channel(s) (`PUBSUB CHANNELS`), counting the bytes
+ * A bench client following the server's live channels (sharded: `PUBSUB SHARDCHANNELS`), counting the bytes
  * Redis writes to it (RESP framing included): what Redis writes to each node per publication, which
  * is then left out of the window's output bytes.
  */
 async function liveListener(redis) {
-  const channels = (await redis.client.sendCommand(['PUBSUB', 'CHANNELS'])).filter((name) => /live/.test(name))
+  const channels = (await redis.client.sendCommand(['PUBSUB', 'SHARDCHANNELS'])).filter((name) => /live/.test(name))
   const listener = redis.client.duplicate()
   listener.on('error', () => {})
   await listener.connect()
   const heard = { bytes: 0, messages: 0 }
   const bulk = (length) => `$${length}\r\n`.length + length + 2
   for (const channel of channels) {
-    await listener.subscribe(
+    await listener.sSubscribe(
       channel,
       (message) => {
         heard.messages++
-        heard.bytes += '*3\r\n'.length + bulk(7) + bulk(Buffer.byteLength(channel)) + bulk(message.length)
+        heard.bytes += '*3\r\n'.length + bulk('smessage'.length) + bulk(Buffer.byteLength(channel)) + bulk(message.length)
       },
       true,
     )

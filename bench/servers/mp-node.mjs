@@ -1,4 +1,5 @@
-// One reference server node of a Redis cluster (REDIS_URL), every channel allowed; prints its port.
+// One reference server node of a cluster of nodes on one Redis (REDIS_URL) or a Redis Cluster
+// (REDIS_CLUSTER=host:port,...), every channel allowed; prints its port.
 // The limits a benchmark would trip (rate limit, login and idle timeouts) are turned off.
 import { allowPatterns, createServer } from '../../examples/server/dist/index.mjs'
 
@@ -10,6 +11,7 @@ const server = createServer({
   loginTimeout: 60_000,
   idleTimeout: 600_000,
   redisUrl: process.env.REDIS_URL,
+  redisCluster: process.env.REDIS_CLUSTER?.split(',').map((node) => `redis://${node}`),
   authorize: allowPatterns(['*']),
   history: { size: Number(process.env.HISTORY_SIZE || 1000), ttl: 600 },
 })

@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest'
 // has to finish and print every section. No figure is checked. It gets minutes: on a busy 2-core
 // machine the multi-node sections alone took over 4. The multi-node sections (recovery
 // storm, channel fan-out, history cost, and dedupe in Redis) start redis-server, three nodes of each library and client
-// processes, and the scale section a node of each library with 200 sockets: a failure anywhere in them fails this run.
+// processes, and the scale section a node of each library with 200 sockets: a failure anywhere in them fails this run. The cluster section starts a Redis Cluster of three masters too.
 describe('npm run bench', () => {
   it('runs every section in quick mode', () => {
     const result = spawnSync(process.execPath, [join(__dirname, '../../bench/run.mjs'), '--quick'], { encoding: 'utf8', timeout: 540_000 })
     expect(result.status, result.stderr).toBe(0)
-    for (const section of ['== size', '== request/reply throughput and latency', '== duplicates and losses under faults', '== dedupe cost', '== push fan-out', '== idle connections', '== reconnect storm', '== client memory', '== recovery storm', '== channel fan-out', '== history cost in Redis', '== scale']) {
+    for (const section of ['== size', '== request/reply throughput and latency', '== duplicates and losses under faults', '== dedupe cost', '== push fan-out', '== idle connections', '== reconnect storm', '== client memory', '== recovery storm', '== channel fan-out', '== history cost in Redis', '== scale', '== Redis Cluster: channel fan-out and recovery storm']) {
       expect(result.stdout).toContain(section)
     }
     expect(result.stdout).toContain('| **mp-socket/wx** |')
@@ -28,5 +28,6 @@ describe('npm run bench', () => {
       expect(result.stdout).toContain(`| ${kill} | mp-socket |`)
       expect(result.stdout).toContain(`| ${kill} | socket.io 4 + redis-streams-adapter |`)
     }
+    for (const library of ['mp-socket', 'socket.io 4 + redis-adapter (sharded)']) expect(result.stdout).toContain(`| ${library} | 40 |`)
   }, 600_000)
 })

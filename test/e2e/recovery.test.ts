@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import { redisKeys } from '../../examples/server/src/redis-keys'
 import { range, useCluster } from '../support/cluster'
 import { storedHistory } from '../support/history'
 import { SECRET, eventually, startServerProcess } from '../support/processes'
 import { Tracker } from '../support/tracker'
+
+const key = redisKeys('mp-socket')
 
 // The shape of socket.io's redis-streams-adapter recovery test, on three reference server
 // processes sharing one redis-server: a client drops without a close frame, messages are published
@@ -126,7 +129,7 @@ describe('recovery across nodes (history in Redis)', () => {
     phone.drop()
     // What maxmemory eviction does: the key goes, and with it the entries and their epoch at once.
     expect((await storedHistory(cluster.publisher, 'c:courier:5'))?.entries).toHaveLength(3)
-    expect(await cluster.publisher.del('mp-socket:history:c:courier:5')).toBe(1)
+    expect(await cluster.publisher.del(key.history('c:courier:5'))).toBe(1)
     await phone.connect(cluster.nodes[2].url)
     expect(phone.recovered.get('courier:5')).toBe(false)
     const fresh = phone.positions.get('courier:5')

@@ -3,6 +3,7 @@ import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDedupe, DedupeWindow, type DedupeLimits } from '../../examples/server/src/dedupe'
 import { redisDedupe } from '../../examples/server/src/redis-dedupe'
+import { redisKeys } from '../../examples/server/src/redis-keys'
 import { eventually, startRedis } from '../support/processes'
 
 const users = ['a', 'a:b', 'b', '1']
@@ -147,7 +148,7 @@ describe('dedupe across nodes through a real redis-server', () => {
     const commands = createClient({ url: redis.url })
     clients.push(commands)
     await commands.connect()
-    const store = redisDedupe(commands, prefix)
+    const store = redisDedupe(commands, redisKeys(prefix))
     return { commands, dedupe: createDedupe({ window: 5000, entries: 100, perUser: 100 }, { store: () => store, unavailable: 'unavailable', log: () => {} }) }
   }
 
@@ -188,7 +189,7 @@ describe('dedupe across nodes through a real redis-server', () => {
     const commands = createClient({ url: redis.url })
     clients.push(commands)
     await commands.connect()
-    const store = redisDedupe(commands, 't3')
+    const store = redisDedupe(commands, redisKeys('t3'))
     const dedupe = createDedupe({ window: 5000, entries: 100, perUser: 1 }, { store: () => store, unavailable: 'unavailable', log: () => {} })
     await dedupe.once('u', 'first', async () => '{"error":0,"body":1}')
     await dedupe.once('u', 'second', async () => '{"error":0,"body":2}')

@@ -10,7 +10,7 @@ let packed: Packed
 
 beforeAll(() => {
   packed = pack(join(ROOT, 'examples/server'))
-  for (const name of ['ws', 'redis', '@redis', '@types/node', 'undici-types']) {
+  for (const name of ['ws', 'redis', '@redis', 'cluster-key-slot', '@types/node', 'undici-types']) {
     const target = join(packed.project, 'node_modules', name)
     mkdirSync(join(target, '..'), { recursive: true })
     symlinkSync(join(ROOT, 'node_modules', name), target, 'dir')

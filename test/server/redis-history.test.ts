@@ -7,6 +7,9 @@ import { redisEngine } from '../../examples/server/src/engine-redis'
 import type { Position, Publication } from '../../examples/server/src/streams'
 import { storedHistory } from '../support/history'
 import { eventually, startRedis } from '../support/processes'
+import { redisKeys } from '../../examples/server/src/redis-keys'
+
+const historyKey = redisKeys('mp-socket').history
 
 // The Redis engine's history (redis-scripts.ts): one key per stream, a string while it stores
 // nothing, a list of the entries and the meta once it does. What it must keep from the streams it
@@ -21,7 +24,7 @@ describe('history in Redis', () => {
   async function engine(history: Partial<HistoryOptions> = {}, nodeId = `node-${engines.length}`) {
     const publications: Publication[] = []
     const listener = { publication: (publication: Publication) => publications.push(publication), broadcast() {}, signal() {} }
-    const started = await redisEngine({ url: redis.url, nodeId, prefix: 'mp-socket', history: { size: 100, ttl: 300, ...history }, ingest: [], log() {} }, listener)
+    const started = await redisEngine({ redis: { url: redis.url }, nodeId, prefix: 'mp-socket', history: { size: 100, ttl: 300, ...history }, ingest: [], log() {} }, listener)
     engines.push(started)
     heard.set(started, publications)
     return started
@@ -80,20 +83,20 @@ describe('history in Redis', () => {
   it('expires a stream history.ttl seconds after its last publication, and then starts a new epoch', async () => {
     const node = await engine({ ttl: 300 })
     const { position } = await node.recover('c:room', undefined)
-    expect(await commands.ttl('mp-socket:history:c:room')).toBeGreaterThan(0)
+    expect(await commands.ttl(historyKey('c:room'))).toBeGreaterThan(0)
     await node.publish('c:room', data(1))
-    await commands.expire('mp-socket:history:c:room', 5)
+    await commands.expire(historyKey('c:room'), 5)
     await node.recover('c:room', undefined)
     await node.history('c:room', { limit: 1 })
-    expect(await commands.ttl('mp-socket:history:c:room')).toBeLessThanOrEqual(5)
+    expect(await commands.ttl(historyKey('c:room'))).toBeLessThanOrEqual(5)
     await node.publish('c:room', data(2))
     // Each publication sets the ttl again (a read does not).
-    expect(await commands.ttl('mp-socket:history:c:room')).toBeGreaterThan(5)
-    expect(await commands.ttl('mp-socket:history:c:room')).toBeLessThanOrEqual(300)
+    expect(await commands.ttl(historyKey('c:room'))).toBeGreaterThan(5)
+    expect(await commands.ttl(historyKey('c:room'))).toBeLessThanOrEqual(300)
 
     const short = await engine({ ttl: 1 })
     await short.publish('c:room', data(3))
-    await eventually(async () => expect(await commands.exists('mp-socket:history:c:room')).toBe(0), 10_000, 100)
+    await eventually(async () => expect(await commands.exists(historyKey('c:room'))).toBe(0), 10_000, 100)
     const after = await short.recover('c:room', { epoch: position.epoch, offset: 3 })
     expect(after.recovered).toBe(false)
     expect(after.position.offset).toBe(0)
@@ -104,14 +107,14 @@ describe('history in Redis', () => {
     const node = await engine()
     const { position } = await node.recover('c:lost', undefined)
     for (let n = 1; n <= 3; n++) await node.publish('c:lost', data(n))
-    await commands.del('mp-socket:history:c:lost')
+    await commands.del(historyKey('c:lost'))
     const renewed = await node.recover('c:lost', { epoch: position.epoch, offset: 1 })
     expect(renewed).toMatchObject({ recovered: false, publications: [], position: { offset: 0 } })
     expect(renewed.position.epoch).not.toBe(position.epoch)
     expect(await node.publish('c:lost', data(4))).toMatchObject({ epoch: renewed.position.epoch, offset: 1 })
 
-    for (const write of [() => commands.hSet('mp-socket:history:c:lost', 'e', '1'), () => commands.rPush('mp-socket:history:c:lost', ['a', 'b']), () => commands.set('mp-socket:history:c:lost', 'x')]) {
-      await commands.del('mp-socket:history:c:lost')
+    for (const write of [() => commands.hSet(historyKey('c:lost'), 'e', '1'), () => commands.rPush(historyKey('c:lost'), ['a', 'b']), () => commands.set(historyKey('c:lost'), 'x')]) {
+      await commands.del(historyKey('c:lost'))
       await write()
       const fresh = await node.publish('c:lost', data(5))
       expect(fresh?.offset).toBe(1)
@@ -128,9 +131,9 @@ describe('history in Redis', () => {
     const used = Number(/used_memory:(\d+)/.exec(await commands.info('memory'))?.[1])
     await commands.configSet({ 'maxmemory-policy': 'volatile-ttl', maxmemory: String(used + 2 ** 20) })
     try {
-      for (let n = 0; n < 200 && (await commands.exists('mp-socket:history:c:evicted')); n++) await commands.set(`filler:${n}`, 'x'.repeat(100_000), { EX: 86_400 })
+      for (let n = 0; n < 200 && (await commands.exists(historyKey('c:evicted'))); n++) await commands.set(`filler:${n}`, 'x'.repeat(100_000), { EX: 86_400 })
       expect(Number(/evicted_keys:(\d+)/.exec(await commands.info('stats'))?.[1])).toBeGreaterThan(0)
-      expect(await commands.exists('mp-socket:history:c:evicted')).toBe(0)
+      expect(await commands.exists(historyKey('c:evicted'))).toBe(0)
     } finally {
       await commands.configSet({ maxmemory: '0', 'maxmemory-policy': 'noeviction' })
     }

@@ -173,4 +173,13 @@ describe('the engine', () => {
     expect(server.nodeId).toMatch(/^[0-9a-f-]{36}$/)
     await server.close()
   })
+
+  it('takes one Redis or one Redis Cluster, not both, and a cluster needs a node to start from', async () => {
+    expect(() => createServer({ secret: SECRET, redisUrl: 'redis://127.0.0.1:1', redisCluster: ['redis://127.0.0.1:2'] })).toThrow('redisUrl and redisCluster are exclusive')
+    expect(() => createServer({ secret: SECRET, redisCluster: [] })).toThrow('redisCluster needs at least one node')
+    const server = createServer({ secret: SECRET, redisCluster: ['redis://127.0.0.1:1'] })
+    await expect(server.push({ event: 'e', to: 'user:1' })).rejects.toThrow('call it first')
+    expect(server.nodeId).toMatch(/^[0-9a-f-]{36}$/)
+    await server.close()
+  })
 })

@@ -19,6 +19,7 @@ const server = createServer({
   rateLimit: false,
   dedupe: Number(env.DEDUPE ?? 60_000),
   redisUrl: env.REDIS_URL || undefined,
+  redisCluster: env.REDIS_CLUSTER ? env.REDIS_CLUSTER.split(',').map((node) => `redis://${node}`) : undefined,
 })
 const EFFECT_ONCE = "if redis.call('set', KEYS[1], '1', 'NX') then redis.call('hincrby', KEYS[2], ARGV[1], 1) end"
 server.handle('work', async (data, { user, requestId }) => {

@@ -1,4 +1,5 @@
 import type { createClient } from 'redis'
+import { redisKeys } from '../../examples/server/src/redis-keys'
 
 type Redis = ReturnType<typeof createClient>
 
@@ -11,12 +12,12 @@ export interface StoredHistory {
 }
 
 /**
- * Reads `mp-socket:history:<stream>` (`u:<user>` or `c:<channel>`) the way the engine's scripts
+ * Reads the history key of `stream` (`u:<user>` or `c:<channel>`; redis-keys.ts) the way the engine's scripts
  * write it: a string `<epoch>:<offset>` while nothing is stored, else a list of the entries' data
  * and that meta last. Undefined when there is no such key.
  */
 export async function storedHistory(redis: Redis, stream: string): Promise<StoredHistory | undefined> {
-  const key = `mp-socket:history:${stream}`
+  const key = redisKeys('mp-socket').history(stream)
   const type = await redis.type(key)
   if (type === 'none') return undefined
   if (type !== 'string' && type !== 'list') throw new Error(`${key} is a ${type}`)

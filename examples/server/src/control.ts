@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { createClient } from 'redis'
 import { parseDisconnect, type DisconnectOrder } from './disconnect'
+import { connectRedis, type RedisTarget } from './redis-connection'
+import { redisKeys } from './redis-keys'
 
 /**
  * What one node is asked about its own sockets; the cluster's answer is the sum over every node:
@@ -22,7 +23,7 @@ export function localControl(answer: Answer): Control {
 }
 
 export interface RedisControlOptions {
-  url: string
+  redis: RedisTarget
   prefix: string
   nodeId: string
   log: (...args: unknown[]) => void
@@ -36,17 +37,15 @@ const ANSWER_DEADLINE = 2000
 
 /**
  * Several nodes: a question is published on `<prefix>:control`, which every node follows once, so
- * PUBLISH's reply is the number of nodes that will answer; each answers its count on
- * `<prefix>:answer:<asking node>`. Its own connections, so the engine's stay as they are.
+ * SPUBLISH's reply is the number of nodes that will answer; each answers its count on
+ * `<prefix>:answer:<asking node>`. Both are sharded channels: on a cluster, a classic PUBLISH counts
+ * only the subscribers of the node it reached, while every node follows a sharded channel on the
+ * master of its slot, the node SPUBLISH goes to. Its own connections, so the engine's stay as they are.
  */
 export async function redisControl(options: RedisControlOptions, answer: Answer): Promise<Control> {
-  const { prefix, nodeId, log } = options
-  const questions = `${prefix}:control`
-  const answers = (node: string) => `${prefix}:answer:${node}`
-  const commands = createClient({ url: options.url })
-  const subscriber = commands.duplicate()
-  for (const client of [commands, subscriber]) client.on('error', (error: Error) => log('redis error:', error.message))
-  await Promise.all([commands.connect(), subscriber.connect()])
+  const { nodeId, log } = options
+  const { control: questions, answer: answers } = redisKeys(options.prefix)
+  const { commands, subscriber, destroy } = await connectRedis(options.redis, log)
 
   interface Pending {
     /** How many nodes heard the question: unknown until PUBLISH returns, which may be after some answers. */
@@ -62,7 +61,7 @@ export async function redisControl(options: RedisControlOptions, answer: Answer)
     if (entry && entry.expected !== undefined && entry.answered >= entry.expected) entry.done()
   }
 
-  await subscriber.subscribe(questions, (raw) => {
+  await subscriber.sSubscribe(questions, (raw) => {
     let message: { id?: unknown; from?: unknown; question?: unknown }
     try {
       message = JSON.parse(raw)
@@ -72,9 +71,9 @@ export async function redisControl(options: RedisControlOptions, answer: Answer)
     const question = readQuestion(message.question)
     if (typeof message.id !== 'string' || typeof message.from !== 'string' || !question) return log('ignored a malformed message on', questions)
     const count = answer(question)
-    commands.publish(answers(message.from), JSON.stringify({ id: message.id, count })).catch((error) => log('control answer failed:', error.message))
+    commands.sPublish(answers(message.from), JSON.stringify({ id: message.id, count })).catch((error) => log('control answer failed:', error.message))
   })
-  await subscriber.subscribe(answers(nodeId), (raw) => {
+  await subscriber.sSubscribe(answers(nodeId), (raw) => {
     let message: { id?: unknown; count?: unknown }
     try {
       message = JSON.parse(raw)
@@ -105,7 +104,7 @@ export async function redisControl(options: RedisControlOptions, answer: Answer)
         timer = setTimeout(entry.done, ANSWER_DEADLINE)
       })
       try {
-        const heard = await commands.publish(questions, JSON.stringify({ id, from: nodeId, question }))
+        const heard = await commands.sPublish(questions, JSON.stringify({ id, from: nodeId, question }))
         const entry = pending.get(id)
         if (entry) entry.expected = heard
         settle(id)
@@ -117,9 +116,7 @@ export async function redisControl(options: RedisControlOptions, answer: Answer)
     },
     async close() {
       for (const entry of [...pending.values()]) entry.done()
-      // Not close(): with Redis gone it would wait for a reconnect that may never come.
-      subscriber.destroy()
-      commands.destroy()
+      destroy()
     },
   }
 }

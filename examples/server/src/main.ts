@@ -21,6 +21,10 @@ try {
   process.exit(2)
 }
 const list = (value: string | undefined) => (value || '').split(',').map((item) => item.trim()).filter(Boolean)
+if (env.REDIS_URL && env.REDIS_CLUSTER) {
+  console.error('REDIS_URL and REDIS_CLUSTER are exclusive: one Redis, or some nodes of one Redis Cluster (host:port,host:port)')
+  process.exit(2)
+}
 
 const server = createServer({
   host: env.HOST || '127.0.0.1',
@@ -42,6 +46,7 @@ const server = createServer({
   dedupePerUser: number('DEDUPE_PER_USER', 1000),
   history: { size: number('HISTORY_SIZE', 100), ttl: number('HISTORY_TTL', 300) },
   redisUrl: env.REDIS_URL || undefined,
+  redisCluster: env.REDIS_CLUSTER ? list(env.REDIS_CLUSTER).map((node) => (node.includes('://') ? node : `redis://${node}`)) : undefined,
   redisPrefix: env.REDIS_PREFIX || undefined,
   presenceTtl: number('PRESENCE_TTL', 90),
   channel: env.REDIS_CHANNEL || undefined,

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Authorize } from './channels'
 import type { HistoryOptions } from './engine'
 import type { IngestRule, IngestTemplate } from './ingest'
+import type { RedisTarget } from './redis-connection'
 import type { TokenCheck } from './token'
 
 export interface ServerOptions {
@@ -69,6 +70,11 @@ export interface ServerOptions {
   /** With a Redis URL, pushes, history and presence go through Redis so that several nodes act as one. */
   redisUrl?: string
   /**
+   * The same through a Redis Cluster instead of one Redis: some of its nodes (`redis://host:port`),
+   * from which the others are discovered. Not with `redisUrl`.
+   */
+  redisCluster?: string[]
+  /**
    * Seconds a node's presence counts (who is online, for `push` results) last in Redis without a
    * refresh: a node refreshes them every third of it, so a crashed node's sockets stop counting
    * within this. Redis mode only. @default 90
@@ -87,12 +93,15 @@ export interface ServerOptions {
 }
 
 /** Every option with its default applied, resolved once. */
-export type ResolvedOptions = Required<Omit<ServerOptions, 'redisUrl' | 'routes' | 'verifyLogin' | 'history'>> &
-  Pick<ServerOptions, 'redisUrl' | 'routes' | 'verifyLogin'> & { history: HistoryOptions }
+export type ResolvedOptions = Required<Omit<ServerOptions, 'redisUrl' | 'redisCluster' | 'routes' | 'verifyLogin' | 'history'>> &
+  Pick<ServerOptions, 'routes' | 'verifyLogin'> & { history: HistoryOptions; redis?: RedisTarget }
 
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (!options.secret) throw new Error('createServer: a secret is required')
-  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as ServerOptions
+  const { redisUrl, redisCluster, ...rest } = options
+  if (redisUrl && redisCluster) throw new Error('createServer: redisUrl and redisCluster are exclusive: one Redis, or some nodes of one cluster')
+  if (redisCluster && redisCluster.length === 0) throw new Error('createServer: redisCluster needs at least one node')
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as Omit<ServerOptions, 'redisUrl' | 'redisCluster'>
   return {
     host: '127.0.0.1',
     port: 0,
@@ -118,5 +127,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     ingest: [],
     ...defined,
     history: { size: 100, ttl: 300, ...options.history },
+    redis: redisCluster ? { cluster: redisCluster } : redisUrl ? { url: redisUrl } : undefined,
   }
 }

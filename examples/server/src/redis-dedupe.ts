@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { DedupeStore } from './dedupe'
-import type { RedisClient } from './redis-scripts'
+import type { RedisClient } from './redis-connection'
+import type { RedisKeys } from './redis-keys'
 
 /** The value of a claimed request until its reply is stored; a reply is a JSON object, so never `?`. */
 const RUNNING = '?'
@@ -11,8 +12,8 @@ const RUNNING = '?'
  * pair spells another's key (`"a:b"` + `c` is not `"a"` + `b:c`). The claim is one command:
  * SET NX PX with GET (Redis 7) answers what was there when the key was taken already.
  */
-export function redisDedupe(commands: RedisClient, prefix: string): DedupeStore {
-  const keyOf = (user: string, id: string) => `${prefix}:dedupe:${JSON.stringify(user)}:${id}`
+export function redisDedupe(commands: RedisClient, keys: RedisKeys): DedupeStore {
+  const keyOf = keys.dedupe
   const read = (value: unknown) => (typeof value !== 'string' ? undefined : value === RUNNING ? ('running' as const) : { reply: value })
 
   let scope: string | undefined
@@ -24,7 +25,7 @@ export function redisDedupe(commands: RedisClient, prefix: string): DedupeStore 
     async scope() {
       if (scope) return scope
       const mine = randomUUID()
-      const before = await commands.sendCommand(['SET', `${prefix}:dedupe-scope`, mine, 'NX', 'GET'])
+      const before = await commands.sendCommand(['SET', keys.dedupeScope, mine, 'NX', 'GET'])
       return (scope = typeof before === 'string' ? before : mine)
     },
     async claim(user, id, window) {

@@ -1,7 +1,7 @@
 import type { EngineListener } from './engine'
 import { ingestNamer, mapIngest, type IngestRule } from './ingest'
 import { publicationData, targetsOf } from './push'
-import type { RedisClient } from './redis-scripts'
+import type { RedisSubscriber } from './redis-connection'
 import type { Publication } from './streams'
 
 /** How long an ingest claim is remembered, in ms: far longer than nodes hear the same message apart. */
@@ -13,7 +13,7 @@ type ClaimingPublish = (stream: string, data: string, claim: string) => Promise<
  * Every node hears an ingest channel; each message is named the same on every node (ingestNamer)
  * and published with that name as its claim, so that one node stores and delivers it.
  */
-export async function subscribeIngest(subscriber: RedisClient, rules: IngestRule[], publish: ClaimingPublish, listener: EngineListener, log: (...args: unknown[]) => void) {
+export async function subscribeIngest(subscriber: RedisSubscriber, rules: IngestRule[], publish: ClaimingPublish, listener: EngineListener, log: (...args: unknown[]) => void) {
   const nameOf = ingestNamer(CLAIM_WINDOW)
   for (const rule of rules) {
     await subscriber.subscribe(rule.from, (raw) => {

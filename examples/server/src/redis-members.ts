@@ -1,13 +1,15 @@
 import type { Members, PresenceChange } from './engine'
 import { listed, presenceFrame } from './presence'
-import type { RedisClient, RunScript } from './redis-scripts'
+import type { RedisClient } from './redis-connection'
+import type { RedisKeys } from './redis-keys'
+import type { RunScript } from './redis-scripts'
 import { everySlice, sliceOf } from './slices'
 
 /** Channels are refreshed once per third of the TTL, in one of this many slices of it. */
 const REFRESH_SLICES = 10
 
 export interface RedisMembersOptions {
-  prefix: string
+  keys: RedisKeys
   nodeId: string
   /** Seconds an entry counts without a refresh. */
   ttl: number
@@ -22,12 +24,12 @@ export interface RedisMembersOptions {
  * counting within the TTL; the node that finds them gone in a refresh pushes their leave.
  */
 export function redisMembers(commands: RedisClient, run: RunScript, options: RedisMembersOptions): Members {
-  const { prefix, nodeId, ttl, signal, log } = options
+  const { keys, nodeId, ttl, signal, log } = options
   /** channel → user → member sockets on this node */
   const local = new Map<string, Map<string, number>>()
   /** Channels this node has watchers of. */
   const watched = new Set<string>()
-  const key = (channel: string) => `${prefix}:members:${channel}`
+  const key = keys.members
   const expiresAt = () => String(Date.now() + ttl * 1000)
 
   async function sweep(channel: string) {

@@ -1,4 +1,5 @@
-import type { RedisClient } from './redis-scripts'
+import type { RedisClient } from './redis-connection'
+import type { RedisKeys } from './redis-keys'
 import { everySlice, sliceOf } from './slices'
 
 /** Each user's entry is refreshed once per third of the TTL, in one of this many slices of it. */
@@ -10,10 +11,10 @@ const REFRESH_SLICES = 10
  * that a node with many users does not send all their refreshes to Redis at once). A node that
  * crashed stops counting when its entries pass their time; readers delete them then.
  */
-export function redisPresence(commands: RedisClient, options: { prefix: string; nodeId: string; ttl: number; log: (...args: unknown[]) => void }) {
-  const { prefix, nodeId, ttl, log } = options
+export function redisPresence(commands: RedisClient, options: { keys: RedisKeys; nodeId: string; ttl: number; log: (...args: unknown[]) => void }) {
+  const { keys, nodeId, ttl, log } = options
   const local = new Map<string, number>()
-  const userKey = (user: string) => `${prefix}:online:${user}`
+  const userKey = keys.online
 
   const stopRefresh = everySlice(
     (ttl * 1000) / 3,

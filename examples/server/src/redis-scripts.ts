@@ -1,7 +1,6 @@
-import { randomInt } from 'node:crypto'
-import type { createClient } from 'redis'
+import { createHash, randomInt } from 'node:crypto'
+import type { RedisClient } from './redis-connection'
 
-export type RedisClient = ReturnType<typeof createClient>
 export type Reply = string | number | null | Reply[]
 
 // A stream's history is ONE Redis key. While it stores no entry, a string: its meta,
@@ -56,7 +55,7 @@ else
   if length > size + 1 then redis.call('ltrim', KEYS[1], -size - 1, -1) end
   redis.call('expire', KEYS[1], ARGV[2])
 end
-redis.call('publish', ARGV[5], ARGV[6] .. '\\n' .. epoch .. '\\n' .. offset .. '\\n' .. ARGV[3])
+redis.call('spublish', ARGV[5], ARGV[6] .. '\\n' .. epoch .. '\\n' .. offset .. '\\n' .. ARGV[3])
 return {epoch, offset}
 `
 
@@ -152,7 +151,11 @@ export const newRedisEpoch = () => String(randomInt(1, 2 ** 48))
 export type ScriptName = 'publish' | 'recover' | 'page' | 'member' | 'sweep'
 export type RunScript = (name: ScriptName, keys: string[], args: string[]) => Promise<Reply>
 
-/** Loads the engine's Lua scripts; the runner calls one by EVALSHA, loading it again if Redis lost it (a restart). */
+/**
+ * The runner of the engine's Lua scripts: it calls one by EVALSHA, and by EVAL (which loads it) where
+ * Redis does not hold it: a restart, or a cluster node that has not run it yet (SCRIPT LOAD would
+ * reach one node of a cluster only).
+ */
 export async function loadScripts(commands: RedisClient): Promise<RunScript> {
   const scripts = {
     publish: { source: PUBLISH, sha: '' },
@@ -161,17 +164,16 @@ export async function loadScripts(commands: RedisClient): Promise<RunScript> {
     member: { source: MEMBER, sha: '' },
     sweep: { source: SWEEP, sha: '' },
   }
-  for (const script of Object.values(scripts)) script.sha = await commands.scriptLoad(script.source)
+  for (const script of Object.values(scripts)) script.sha = createHash('sha1').update(script.source).digest('hex')
 
   return async function run(name, keys, args) {
     const script = scripts[name]
-    const call = () => commands.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]) as Promise<Reply>
+    const call = (command: string, body: string) => commands.sendCommand([command, body, String(keys.length), ...keys, ...args]) as Promise<Reply>
     try {
-      return await call()
+      return await call('EVALSHA', script.sha)
     } catch (error) {
       if (!String((error as Error).message).includes('NOSCRIPT')) throw error
-      script.sha = await commands.scriptLoad(script.source)
-      return call()
+      return call('EVAL', script.source)
     }
   }
 }

@@ -1,31 +1,30 @@
 import type { EngineListener, HistoryOptions, HistoryPage, HistoryQuery } from './engine'
-import { newRedisEpoch, type RedisClient, type RunScript } from './redis-scripts'
+import type { RedisClient } from './redis-connection'
+import type { RedisKeys } from './redis-keys'
+import { newRedisEpoch, type RunScript } from './redis-scripts'
 import type { Position, Publication, Recovery } from './streams'
 
 export interface RedisStreamsOptions {
-  prefix: string
+  keys: RedisKeys
   history: HistoryOptions
-  /** The pub/sub channel on which every node hears every publication. */
-  live: string
   /** How long a publication's claim is remembered, in ms. */
   claimWindow: number
 }
 
 /**
  * History and live delivery through Redis: a list per user or channel (its entries and its
- * position, trimmed to `history.size`, expiring with a TTL: redis-scripts.ts) and one pub/sub
- * channel every node hears.
+ * position, trimmed to `history.size`, expiring with a TTL: redis-scripts.ts) and the sharded
+ * channel of its bucket, which every node hears.
  */
 export function redisStreams(commands: RedisClient, run: RunScript, options: RedisStreamsOptions) {
-  const { prefix, history, live } = options
-  const streamKey = (stream: string) => `${prefix}:history:${stream}`
-  const claimKey = (claim: string, stream: string) => `${prefix}:claim:${claim}:${stream}`
+  const { keys: key, history } = options
+  const streamKey = key.history
   const epochArgs = () => [newRedisEpoch(), String(history.ttl)]
 
   async function publish(stream: string, data: string, claim?: string): Promise<Publication | undefined> {
     const keys = [streamKey(stream)]
-    if (claim) keys.push(claimKey(claim, stream))
-    const reply = await run('publish', keys, [...epochArgs(), data, String(history.size), live, stream, String(options.claimWindow)])
+    if (claim) keys.push(key.claim(claim, stream))
+    const reply = await run('publish', keys, [...epochArgs(), data, String(history.size), key.live(stream), stream, String(options.claimWindow)])
     if (!Array.isArray(reply)) return undefined
     return { stream, epoch: String(reply[0]), offset: Number(reply[1]), data }
   }
@@ -41,8 +40,9 @@ export function redisStreams(commands: RedisClient, run: RunScript, options: Red
     return { position, publications: entriesOf(stream, position.epoch, position.offset - entries.length + 1, entries), recovered: reply[2] === 1 }
   }
 
+  // Every node follows every bucket: a broadcast goes on the bucket of its `*`.
   async function broadcast(data: string) {
-    await commands.publish(live, `*\n\n0\n${data}`)
+    await commands.sPublish(key.live('*'), `*\n\n0\n${data}`)
   }
 
   /** The stream's last entries before `query.before`, in one script. */
@@ -53,9 +53,12 @@ export function redisStreams(commands: RedisClient, run: RunScript, options: Red
     return { position, publications: entriesOf(stream, position.epoch, Number(reply[2]), reply[3]) }
   }
 
-  /** A join or leave push on the live channel: `!<channel>` and no position, so never stored. */
+  /**
+   * A join or leave push on the live channel: `!<channel>` and no position, so never stored; on the
+   * channel's bucket, so it keeps its order among the channel's publications.
+   */
   async function signal(channel: string, frame: string) {
-    await commands.publish(live, `!${channel}\n\n0\n${frame}`)
+    await commands.sPublish(key.live(`c:${channel}`), `!${channel}\n\n0\n${frame}`)
   }
 
   return { publish, recover, broadcast, history: lastEntries, signal }

@@ -38,7 +38,7 @@ export type { ReferenceServer } from './reference-server'
  */
 export function createServer(serverOptions: ServerOptions): ReferenceServer {
   const options = resolveOptions(serverOptions)
-  const { host, port, log, redisUrl } = options
+  const { host, port, log, redis } = options
   const handlers = new Map<string, Handler>()
   const presenceWrites = new PresenceWrites()
   const sessions = new Sessions((user, count) => {
@@ -48,8 +48,8 @@ export function createServer(serverOptions: ServerOptions): ReferenceServer {
   const presence = createPresence({ engine: currentEngine, limit: options.presenceLimit, log })
   const delivery = { ...createDelivery(sessions, channels), signal: presence.deliver }
   // With Redis, the engine exists once listen() has connected it; sockets arrive only after that.
-  const nodeId = redisUrl ? randomUUID() : 'local'
-  let engine: Engine | undefined = redisUrl ? undefined : memoryEngine(delivery, options.history)
+  const nodeId = redis ? randomUUID() : 'local'
+  let engine: Engine | undefined = redis ? undefined : memoryEngine(delivery, options.history)
   function currentEngine() {
     if (!engine) throw new Error('the Redis engine connects in listen(): call it first')
     return engine
@@ -116,17 +116,17 @@ export function createServer(serverOptions: ServerOptions): ReferenceServer {
       return nodeId
     },
     async listen() {
-      if (redisUrl) {
+      if (redis) {
         const ingest = [envelopeRule(options.channel, (order) => disconnectHere(sessions, order)), ...options.ingest.map(toIngestRule)]
         const { redisPrefix: prefix, presenceTtl, history } = options
-        engine = await redisEngine({ url: redisUrl, nodeId, prefix, presenceTtl, history, ingest, log }, delivery)
-        control = await redisControl({ url: redisUrl, prefix, nodeId, log }, answer)
+        engine = await redisEngine({ redis, nodeId, prefix, presenceTtl, history, ingest, log }, delivery)
+        control = await redisControl({ redis, prefix, nodeId, log }, answer)
       }
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject)
         http.listen(port, host, () => resolve())
       })
-      log(`listening on ${host}:${server.port}`, redisUrl ? 'with Redis' : 'in memory')
+      log(`listening on ${host}:${server.port}`, !redis ? 'in memory' : 'url' in redis ? 'with Redis' : 'with a Redis Cluster')
       return server
     },
     async close() {
