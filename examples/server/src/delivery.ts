@@ -1,5 +1,6 @@
 import type { Channels } from './channels'
 import type { EngineListener } from './engine'
+import { prepareFrame, type PreparedFrame } from './prepared'
 import type { Session } from './session'
 import type { Sessions } from './sessions'
 import type { Publication } from './streams'
@@ -30,13 +31,14 @@ export function isNew(session: Session, publication: Publication): boolean {
 
 /** Hands what the engine carries to this node's sockets (presence pushes: presence.ts). */
 export function createDelivery(sessions: Sessions, channels: Channels): Omit<EngineListener, 'signal'> {
-  // Frames are the same for every socket of a kind: build each once per publication.
-  function send(session: Session, publication: Publication, frames: { legacy?: string; positioned?: string }) {
+  // A channel publication is one frame for all of its followers, a user push one per kind of
+  // client: each is encoded once per publication, then written as it is to every socket.
+  function send(session: Session, publication: Publication, frames: { legacy?: PreparedFrame; positioned?: PreparedFrame }) {
     const held = session.recovering.get(publication.stream)
     if (held) return void held.push(publication)
     if (!isNew(session, publication)) return
-    const kind = session.positioned ? 'positioned' : 'legacy'
-    const frame = (frames[kind] ??= frameOf(publication, session.positioned))
+    const positioned = session.positioned || publication.stream.startsWith('c:')
+    const frame = positioned ? (frames.positioned ??= prepareFrame(frameOf(publication, true))) : (frames.legacy ??= prepareFrame(frameOf(publication, false)))
     session.send(frame)
   }
 
@@ -50,7 +52,7 @@ export function createDelivery(sessions: Sessions, channels: Channels): Omit<Eng
     broadcast(data) {
       const inner = data.slice(1, -1)
       for (const user of sessions.users()) {
-        const frame = `{"type":"app",${inner},"to":${JSON.stringify(user)}}`
+        const frame = prepareFrame(`{"type":"app",${inner},"to":${JSON.stringify(user)}}`)
         for (const session of sessions.ofUser(user)) session.send(frame)
       }
     },
