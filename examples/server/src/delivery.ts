@@ -31,23 +31,23 @@ export function isNew(session: Session, publication: Publication): boolean {
 
 /** Hands what the engine carries to this node's sockets (presence pushes: presence.ts). */
 export function createDelivery(sessions: Sessions, channels: Channels): Omit<EngineListener, 'signal'> {
-  // A channel publication is one frame for all of its followers, a user push one per kind of
-  // client: each is encoded once per publication, then written as it is to every socket.
-  function send(session: Session, publication: Publication, frames: { legacy?: PreparedFrame; positioned?: PreparedFrame }) {
-    const held = session.recovering.get(publication.stream)
-    if (held) return void held.push(publication)
-    if (!isNew(session, publication)) return
-    const positioned = session.positioned || publication.stream.startsWith('c:')
-    const frame = positioned ? (frames.positioned ??= prepareFrame(frameOf(publication, true))) : (frames.legacy ??= prepareFrame(frameOf(publication, false)))
-    session.send(frame)
-  }
-
   return {
     publication(publication) {
-      const frames = {}
       const name = publication.stream.slice(2)
-      const targets = publication.stream.startsWith('c:') ? channels.of(name) : sessions.ofUser(name)
-      for (const session of targets) send(session, publication, frames)
+      const channel = publication.stream.startsWith('c:')
+      const targets = channel ? channels.of(name) : sessions.ofUser(name)
+      // A channel publication is one frame for all of its followers, a user push one per kind of
+      // client: each is encoded once, then written as it is to every socket.
+      let positioned: PreparedFrame | undefined
+      let legacy: PreparedFrame | undefined
+      for (const session of targets) {
+        const held = session.recovering.get(publication.stream)
+        if (held) held.push(publication)
+        else if (isNew(session, publication)) {
+          if (channel || session.positioned) session.send((positioned ??= prepareFrame(frameOf(publication, true))))
+          else session.send((legacy ??= prepareFrame(frameOf(publication, false))))
+        }
+      }
     },
     broadcast(data) {
       const inner = data.slice(1, -1)
