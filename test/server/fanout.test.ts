@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { allowPatterns, signToken } from '../../examples/server/src/index'
 import { frameSenderOf, prepareFrame } from '../../examples/server/src/prepared'
+import { Session } from '../../examples/server/src/session'
 import { eventually } from '../support/processes'
 import { SECRET, referenceHarness } from '../support/reference'
 
@@ -90,14 +91,18 @@ describe('a frame prepared once for many sockets', () => {
     if (!address || typeof address !== 'object') throw new Error('not listening on a port')
     const client = await wiredClient(`ws://127.0.0.1:${address.port}`)
     const server = await accepted
-    const sender = frameSenderOf(server)
     // Without it (a ws upgrade that renamed its sender) every fan-out would quietly fall back to socket.send.
-    expect(sender).toBeDefined()
+    expect(frameSenderOf(server)).toBeDefined()
+    const session = new Session(server, { loginTimeout: 60_000, maxBuffered: 1 << 30, log: () => {} }, () => {})
+    cleanups.push(() => session.close(1001, 'test over'))
     const texts = ['', 'a', 'x'.repeat(125), 'x'.repeat(126), 'é'.repeat(63), 'é'.repeat(64), '😀'.repeat(40), 'x'.repeat(65_535), 'x'.repeat(65_536), 'y'.repeat(70_000)]
+    const send = vi.spyOn(server, 'send')
     for (const text of texts) {
       server.send(text)
-      sender!.sendFrame([prepareFrame(text).bytes])
+      expect(session.send(prepareFrame(text))).toBe(true)
     }
+    // Only the reference sends went through socket.send: the prepared ones were written as bytes.
+    expect(send).toHaveBeenCalledTimes(texts.length)
     await eventually(() => expect(client.texts).toHaveLength(texts.length * 2))
     const frames = client.frames()
     expect(frames).toHaveLength(texts.length * 2)
