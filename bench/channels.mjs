@@ -1,8 +1,9 @@
 // Channel fan-out and memory per idle subscribed socket: `subscribers` clients of one library on
 // three nodes sharing a redis-server, all following one channel. One publication at a time through
 // POST /push of a node (in turn), timed until the last client's handler ran; the nodes' resident
-// memory before the clients connected and after they sat idle, subscribed.
-import { now, push, pushBody, rss, sleep, startFleet, startNodes } from './cluster.mjs'
+// memory before the clients connected and after they sat idle, subscribed, and the CPU time the
+// nodes used per measured round (less noisy than the times on a shared machine).
+import { cpuTime, now, push, pushBody, rss, sleep, startFleet, startNodes } from './cluster.mjs'
 import { percentiles } from './lib.mjs'
 
 export async function channelFanout(redis, library, { subscribers, processes, rounds, warmupRounds = 3, settle = 2000 }) {
@@ -29,8 +30,11 @@ export async function channelFanout(redis, library, { subscribers, processes, ro
     )
     await sleep(settle)
     const after = (await Promise.all(nodes.map((node) => rss(node.pid)))).reduce((a, b) => a + b, 0)
+    const nodesCpu = async () => (await Promise.all(nodes.map((node) => cpuTime(node.pid)))).reduce((a, b) => a + b, 0)
+    let cpuBefore = 0
     const times = []
     for (let round = 0; round < warmupRounds + rounds; round++) {
+      if (round === warmupRounds) cpuBefore = await nodesCpu()
       arrivals = []
       const done = new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`round ${round}: ${arrivals.length} of ${processes} processes got it within 60 s`)), 60_000)
@@ -45,7 +49,8 @@ export async function channelFanout(redis, library, { subscribers, processes, ro
       if (round >= warmupRounds) times.push(Math.max(...arrivals) - started)
       await sleep(settle / 10)
     }
-    return { subscribers, before, after, perSocket: (after - before) / subscribers, ...percentiles(times), times }
+    const cpuPerRound = ((await nodesCpu()) - cpuBefore) / rounds
+    return { subscribers, before, after, perSocket: (after - before) / subscribers, cpuPerRound, ...percentiles(times), times }
   } finally {
     await fleet?.close()
     for (const node of nodes) await node.stop()

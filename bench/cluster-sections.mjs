@@ -78,7 +78,7 @@ export async function channelsSection(redis, settings, say) {
   for (let run = 0; run < settings.fanRuns; run++) {
     for (const library of LIBRARIES) {
       const result = await channelFanout(redis, library, { subscribers: settings.subscribers, processes: settings.fanProcesses, rounds: settings.fanRounds, warmupRounds: settings.fanWarmup, settle: settings.fanSettle })
-      say(`${library.name} run ${run + 1}: p50 ${ms(result.p50)} p99 ${ms(result.p99)} ms, ${kb(result.perSocket)} per socket; rounds ${result.times.map((t) => t.toFixed(0)).join(' ')}`)
+      say(`${library.name} run ${run + 1}: p50 ${ms(result.p50)} p99 ${ms(result.p99)} ms, nodes' CPU ${ms(result.cpuPerRound)} ms per round, ${kb(result.perSocket)} per socket; rounds ${result.times.map((t) => t.toFixed(0)).join(' ')}`)
       samples.get(library).push(result)
     }
   }
@@ -89,6 +89,8 @@ export async function channelsSection(redis, settings, say) {
     ms(medianOf(list, 'p99')),
     each(list.map((r) => r.p50)),
     each(list.map((r) => r.p99)),
+    ms(medianOf(list, 'cpuPerRound')),
+    each(list.map((r) => r.cpuPerRound)),
     kb(medianOf(list, 'perSocket')),
     each(list.map((r) => r.perSocket), kb),
   ])
@@ -97,7 +99,7 @@ export async function channelsSection(redis, settings, say) {
   const verdicts = [
     `Fan-out to ${count(settings.subscribers)}: mp-socket p99 ${ms(p99('mp'))} ms (goal < 250 ms: ${p99('mp') < 250 ? 'met' : 'missed'}), p50 ${ms(p50('mp'))} ms; socket.io p99 ${ms(p99('sio'))} ms, p50 ${ms(p50('sio'))} ms.`,
   ]
-  return table(['library', 'subscribers on 3 nodes', 'p50 ms (median of runs)', 'p99 ms (median of runs)', 'p50 each run', 'p99 each run', 'server RSS per idle subscribed socket', 'each run'], rows) + `\n\n${verdicts.map((v) => `- ${v}`).join('\n')}`
+  return table(['library', 'subscribers on 3 nodes', 'p50 ms (median of runs)', 'p99 ms (median of runs)', 'p50 each run', 'p99 each run', "nodes' CPU ms per round (median of runs)", 'each run', 'server RSS per idle subscribed socket', 'each run'], rows) + `\n\n${verdicts.map((v) => `- ${v}`).join('\n')}`
 }
 
 export async function historySection(redis, settings) {

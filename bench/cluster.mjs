@@ -88,6 +88,13 @@ export async function rss(pid) {
   return Number((await readFile(`/proc/${pid}/status`, 'utf8')).match(/VmRSS:\s+(\d+)/)[1]) * 1024
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
+export async function cpuTime(pid) {
+  const { readFile } = await import('node:fs/promises')
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 /**
  * `processes` client processes (bench/fleet-client.mjs on the clients' CPU), `perProcess` clients
  * each; `ask(type, data)` sends a command to all and resolves with their answers. BENCH_CLIENT_ARGS

@@ -163,7 +163,7 @@ if (['dedupe', 'recovery', 'channels', 'history', 'scale'].some(wanted)) {
       const markdown = await channelsSection(redis, settings, say)
       sections.push([
         'Channel fan-out and memory per subscribed socket',
-        `${settings.subscribers.toLocaleString('en')} clients in ${settings.fanProcesses} processes, spread over three nodes sharing one redis-server, all following one channel. One publication at a time through \`POST /push\` of each node in turn, timed until the last handler ran (the client processes share this machine's clock); ${settings.fanRounds} rounds after ${settings.fanWarmup} warm-up rounds, ${settings.fanRuns} runs, the libraries taking turns. Memory: the three nodes' resident sets (/proc) before the clients connected and 2 s after all were subscribed, divided by the clients. ${pinning}.`,
+        `${settings.subscribers.toLocaleString('en')} clients in ${settings.fanProcesses} processes, spread over three nodes sharing one redis-server, all following one channel. One publication at a time through \`POST /push\` of each node in turn, timed until the last handler ran (the client processes share this machine's clock); ${settings.fanRounds} rounds after ${settings.fanWarmup} warm-up rounds, ${settings.fanRuns} runs, the libraries taking turns. Memory: the three nodes' resident sets (/proc) before the clients connected and 2 s after all were subscribed, divided by the clients. CPU: the three nodes' user and system time (/proc) over the measured rounds, divided by the rounds: less moved by the machine's other load than the times. ${pinning}.`,
         markdown,
       ])
       say(markdown)

@@ -1,5 +1,6 @@
 import type { Channels } from './channels'
 import type { EngineListener } from './engine'
+import { prepareFrame, type PreparedFrame } from './prepared'
 import type { Session } from './session'
 import type { Sessions } from './sessions'
 import type { Publication } from './streams'
@@ -30,27 +31,28 @@ export function isNew(session: Session, publication: Publication): boolean {
 
 /** Hands what the engine carries to this node's sockets (presence pushes: presence.ts). */
 export function createDelivery(sessions: Sessions, channels: Channels): Omit<EngineListener, 'signal'> {
-  // Frames are the same for every socket of a kind: build each once per publication.
-  function send(session: Session, publication: Publication, frames: { legacy?: string; positioned?: string }) {
-    const held = session.recovering.get(publication.stream)
-    if (held) return void held.push(publication)
-    if (!isNew(session, publication)) return
-    const kind = session.positioned ? 'positioned' : 'legacy'
-    const frame = (frames[kind] ??= frameOf(publication, session.positioned))
-    session.send(frame)
-  }
-
   return {
     publication(publication) {
-      const frames = {}
       const name = publication.stream.slice(2)
-      const targets = publication.stream.startsWith('c:') ? channels.of(name) : sessions.ofUser(name)
-      for (const session of targets) send(session, publication, frames)
+      const channel = publication.stream.startsWith('c:')
+      const targets = channel ? channels.of(name) : sessions.ofUser(name)
+      // A channel publication is one frame for all of its followers, a user push one per kind of
+      // client: each is encoded once, then written as it is to every socket.
+      let positioned: PreparedFrame | undefined
+      let legacy: PreparedFrame | undefined
+      for (const session of targets) {
+        const held = session.recovering.get(publication.stream)
+        if (held) held.push(publication)
+        else if (isNew(session, publication)) {
+          if (channel || session.positioned) session.send((positioned ??= prepareFrame(frameOf(publication, true))))
+          else session.send((legacy ??= prepareFrame(frameOf(publication, false))))
+        }
+      }
     },
     broadcast(data) {
       const inner = data.slice(1, -1)
       for (const user of sessions.users()) {
-        const frame = `{"type":"app",${inner},"to":${JSON.stringify(user)}}`
+        const frame = prepareFrame(`{"type":"app",${inner},"to":${JSON.stringify(user)}}`)
         for (const session of sessions.ofUser(user)) session.send(frame)
       }
     },

@@ -1,3 +1,4 @@
+import { prepareFrame } from './prepared'
 import type { Sessions } from './sessions'
 import { everySlice, sliceOf } from './slices'
 
@@ -12,7 +13,7 @@ const PING_SLICES = 20
 export function startLiveness(sessions: Sessions, options: { pingInterval: number; idleTimeout: number; log: (...args: unknown[]) => void }) {
   const { pingInterval, idleTimeout, log } = options
   const stopPinger = everySlice(pingInterval, PING_SLICES, (slice) => {
-    const ping = JSON.stringify({ type: 'ping', uuid: Date.now() / 1000 })
+    const ping = prepareFrame(JSON.stringify({ type: 'ping', uuid: Date.now() / 1000 }))
     const now = Date.now()
     for (const session of sessions.all()) {
       // A socket heard from within half an interval is alive, and its traffic keeps NATs open.

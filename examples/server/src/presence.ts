@@ -1,4 +1,5 @@
 import type { Engine } from './engine'
+import { prepareFrame } from './prepared'
 import type { Session } from './session'
 
 /** What `authorize` may return instead of `true`: the subscription, with the channel's presence. */
@@ -97,7 +98,10 @@ export function createPresence({ engine, limit, log }: PresenceContext) {
     read: (channel: string) => engine().members.read(channel, limit),
     /** A join or leave push from the engine (any node): to this node's watchers of the channel. */
     deliver(channel: string, frame: string) {
-      for (const session of watchers.get(channel) ?? []) session.send(frame)
+      const watching = watchers.get(channel)
+      if (!watching) return
+      const prepared = prepareFrame(frame)
+      for (const session of watching) session.send(prepared)
     },
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import { CloseCode, ReplyCode } from './codes'
 import { toJson } from './frames'
+import { frameSenderOf, type FrameSender, type PreparedFrame } from './prepared'
 import type { Position, Publication } from './streams'
 
 export interface SessionSettings {
@@ -59,6 +60,7 @@ export class Session {
   private current: SessionPhase = 'awaiting-login'
   private readonly loginTimer: NodeJS.Timeout
   private terminateTimer?: NodeJS.Timeout
+  private readonly sender: FrameSender | undefined
 
   /** `ended` runs once, when the socket has closed, whoever closed it: the one end of a session. */
   constructor(
@@ -67,6 +69,7 @@ export class Session {
     ended: (session: Session) => void,
   ) {
     this.lastSeen = this.windowStart = Date.now()
+    this.sender = frameSenderOf(socket)
     this.loginTimer = setTimeout(() => this.close(CloseCode.loginTimeout, 'login timeout'), settings.loginTimeout)
     socket.once('close', () => {
       this.current = 'closing'
@@ -95,11 +98,14 @@ export class Session {
   /**
    * Sends a frame, unless the socket is closing. Past `maxBuffered` unsent bytes the socket is cut
    * off (4503), so that no number of slow phones can grow the server's memory without bound; the
-   * client reconnects and recovers what it missed from history.
+   * client reconnects and recovers what it missed from history. A prepared frame (prepared.ts)
+   * goes out as its bytes, the same on the wire as its text through `socket.send`.
    */
-  send(frame: string) {
+  send(frame: string | PreparedFrame) {
     if (!this.open) return false
-    this.socket.send(frame)
+    if (typeof frame === 'string') this.socket.send(frame)
+    else if (this.sender?._state === 0) this.sender.sendFrame([frame.bytes])
+    else this.socket.send(frame.text)
     if (this.socket.bufferedAmount > this.settings.maxBuffered) {
       this.cutOff()
       return false
