@@ -286,8 +286,8 @@ export async function unitCosts(redis, { unitUsers: users, unitPublications: pub
     const cpuAfter = { cpu: (await bystander.probe()).cpu, at: now() }
     units.heardCpu = Math.max(0, (cpuAfter.cpu - cpuBefore.cpu - idleRate * (cpuAfter.at - cpuBefore.at)) * 1000) / users
     units.push = await perUnit(redis, listener, calibration, users, toEach(users))
-    // A stream's memory grows by listpack nodes, not entries (the second entry cost about nothing
-    // above): a few users' streams are filled to the history size for what a steady-state one costs.
+    // A stream's memory is not linear in its entries (Redis's encodings change with size): a few
+    // users' streams are filled to the history size for what a steady-state one costs.
     const filled = Math.min(users, fullStreams)
     const fill = await perUnit(redis, listener, calibration, filled, async () => {
       for (let round = 2; round < WORKLOAD.historyEntries; round++) {
@@ -526,7 +526,7 @@ function render(samples, units, settings) {
 /**
  * What `users` concurrent users need under WORKLOAD, from the measured figures: nodes at the
  * density one node held here, Redis commands and memory, and the pub/sub traffic of every node
- * hearing every publication (one live channel, as the single-Redis engine publishes).
+ * hearing every publication (every node follows every live channel, on one Redis or a cluster).
  */
 export function project(users, figures, units) {
   const w = WORKLOAD
