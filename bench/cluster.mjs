@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process'
 import { Agent, request } from 'node:http'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { createClient } from 'redis'
 import { ROOT, command, startServer } from './lib.mjs'
 
@@ -15,7 +15,7 @@ export const LIBRARIES = [
 export const now = () => performance.timeOrigin + performance.now()
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function freePort() {
+export async function freePort() {
   const server = createServer()
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address()
@@ -23,11 +23,13 @@ async function freePort() {
   return port
 }
 
-/** redis-server on a free port of 127.0.0.1, without persistence, on the servers' CPU. */
-export async function startRedis() {
-  const port = await freePort()
-  const [file, args] = command(1, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], 'redis-server')
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+/**
+ * redis-server on `port` of 127.0.0.1, without persistence, on the servers' CPU (`args` add to its
+ * configuration), once it accepts connections: its process and a client on it.
+ */
+export async function startRedisServer(port, args = []) {
+  const [file, fullArgs] = command(1, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], 'redis-server')
+  const child = spawn(file, fullArgs, { stdio: ['ignore', 'pipe', 'inherit'] })
   child.once('error', () => {})
   const exited = new Promise((resolve) => child.once('exit', resolve))
   await new Promise((resolve, reject) => {
@@ -50,6 +52,12 @@ export async function startRedis() {
   const client = createClient({ url })
   client.on('error', () => {})
   await client.connect()
+  return { url, child, exited, client }
+}
+
+/** redis-server on a free port of 127.0.0.1, without persistence, on the servers' CPU. */
+export async function startRedis() {
+  const { url, child, exited, client } = await startRedisServer(await freePort())
   return {
     url,
     /** What the nodes are given to reach it (bench/redis-cluster.mjs gives REDIS_CLUSTER). */
@@ -96,17 +104,19 @@ export async function cpuTime(pid) {
 }
 
 /**
- * `processes` client processes (bench/fleet-client.mjs on the clients' CPU), `perProcess` clients
- * each; `ask(type, data)` sends a command to all and resolves with their answers. BENCH_CLIENT_ARGS
- * (space-separated) go to their node, as BENCH_NODE_ARGS to the nodes'.
+ * `processes` copies of the client script `script` on the clients' CPU, driven over IPC (each says
+ * `up` once ready, answers every command in order, and reports a fan-out's arrivals as `round`
+ * messages to `onRound`). `ask(type, data)` sends a command to all, `data(p)` adding process p's
+ * part, and resolves with their answers; `up` resolves once every process is up.
  */
-export async function startFleet(library, ports, { processes, perProcess, channel, channels = 20, batch = 100, onRound = () => {} }) {
+export function startClientProcesses(script, processes, { nodeArgs = [], onRound = () => {} } = {}) {
+  const name = basename(script, '.mjs')
   const children = []
   for (let p = 0; p < processes; p++) {
-    const nodeArgs = (process.env.BENCH_CLIENT_ARGS || '').split(' ').filter(Boolean)
-    const [file, args] = command(0, [...nodeArgs, join(ROOT, 'bench/fleet-client.mjs')])
+    const [file, args] = command(0, [...nodeArgs, join(ROOT, script)])
     const child = spawn(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const waiting = []
+    const up = new Promise((resolve) => child.once('message', resolve))
     child.on('message', (message) => {
       if (message.type === 'round') return onRound(message)
       if (message.type === 'up') return
@@ -116,20 +126,19 @@ export async function startFleet(library, ports, { processes, perProcess, channe
     })
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.once('exit', (code) => {
-      for (const next of waiting.splice(0)) next.reject(new Error(`fleet-client exited with ${code}`))
+      for (const next of waiting.splice(0)) next.reject(new Error(`${name} exited with ${code}`))
     })
     const send = (message) =>
       new Promise((resolve, reject) => {
-        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error('fleet-client is gone'))
+        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`${name} is gone`))
         waiting.push({ resolve, reject })
         child.send(message)
       })
-    children.push({ child, send, exited })
+    children.push({ child, send, exited, up })
   }
-  const ask = (type, data = () => ({})) => Promise.all(children.map((c, p) => c.send({ type, ...data(p) })))
-  await ask('connect', (p) => ({ lib: library.key, ports, from: p * perProcess, count: perProcess, channel, channels, batch }))
   return {
-    ask,
+    up: Promise.all(children.map((c) => c.up)),
+    ask: (type, data = () => ({})) => Promise.all(children.map((c, p) => c.send({ type, ...data(p) }))),
     async close() {
       await Promise.allSettled(children.map((c) => c.send({ type: 'close' })))
       const timers = children.map((c) => setTimeout(() => c.child.kill('SIGKILL'), 5000))
@@ -137,6 +146,18 @@ export async function startFleet(library, ports, { processes, perProcess, channe
       timers.forEach(clearTimeout)
     },
   }
+}
+
+/**
+ * `processes` client processes (bench/fleet-client.mjs on the clients' CPU), `perProcess` clients
+ * each; `ask(type, data)` sends a command to all and resolves with their answers. BENCH_CLIENT_ARGS
+ * (space-separated) go to their node, as BENCH_NODE_ARGS to the nodes'.
+ */
+export async function startFleet(library, ports, { processes, perProcess, channel, channels = 20, batch = 100, onRound = () => {} }) {
+  const nodeArgs = (process.env.BENCH_CLIENT_ARGS || '').split(' ').filter(Boolean)
+  const fleet = startClientProcesses('bench/fleet-client.mjs', processes, { nodeArgs, onRound })
+  await fleet.ask('connect', (p) => ({ lib: library.key, ports, from: p * perProcess, count: perProcess, channel, channels, batch }))
+  return { ask: fleet.ask, close: fleet.close }
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4 })

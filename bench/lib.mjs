@@ -24,11 +24,9 @@ export function command(cpu, args, program = process.execPath) {
   return hasTaskset ? ['taskset', ['-c', String(cpu), program, ...args]] : [program, args]
 }
 
-/** Starts a server script that prints `PORT n`; resolves with its port and a stop function. */
-export async function startServer(script, env = {}, nodeArgs = []) {
-  const [file, args] = command(1, [...nodeArgs, join(ROOT, script)])
-  const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  const port = await new Promise((resolve, reject) => {
+/** The port a server script's process prints (`PORT n`); rejects if it exits first or stays silent for 15 s. */
+export function printedPort(child, script) {
+  return new Promise((resolve, reject) => {
     let output = ''
     child.stdout.on('data', (chunk) => {
       output += chunk
@@ -38,6 +36,13 @@ export async function startServer(script, env = {}, nodeArgs = []) {
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
     setTimeout(() => reject(new Error(`${script} did not start`)), 15_000).unref()
   })
+}
+
+/** Starts a server script that prints `PORT n`; resolves with its port and a stop function. */
+export async function startServer(script, env = {}, nodeArgs = []) {
+  const [file, args] = command(1, [...nodeArgs, join(ROOT, script)])
+  const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await printedPort(child, script)
   const exited = new Promise((resolve) => child.once('exit', resolve))
   return {
     port,

@@ -2,51 +2,18 @@
 // processes on free loopback ports (the servers' CPU, no persistence), joined by
 // `redis-cli --cluster create`; the same face as startRedis in cluster.mjs (env, flush, commands
 // and memory summed over the masters).
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { createClient } from 'redis'
-import { command } from './lib.mjs'
-import { sleep } from './cluster.mjs'
+import { freePort, sleep, startRedisServer } from './cluster.mjs'
 
 const run = promisify(execFile)
 
-async function freePort() {
-  const { createServer } = await import('node:net')
-  const server = createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 async function startNode(directory) {
   const port = await freePort()
-  const [file, args] = command(1, ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(directory, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', directory], 'redis-server')
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-  child.once('error', () => {})
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  await new Promise((resolve, reject) => {
-    let output = ''
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start (apt-get install -y redis-server): ${output}`)), 15_000)
-    child.stdout.on('data', (chunk) => {
-      output += chunk
-      if (/Ready to accept connections/.test(output)) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`redis-server exited with ${code}: ${output}`))
-    })
-  })
-  child.stdout.resume()
-  const client = createClient({ url: `redis://127.0.0.1:${port}` })
-  client.on('error', () => {})
-  await client.connect()
+  const { child, exited, client } = await startRedisServer(port, ['--cluster-enabled', 'yes', '--cluster-config-file', join(directory, `nodes-${port}.conf`), '--dir', directory])
   return { port, address: `127.0.0.1:${port}`, child, exited, client }
 }
 

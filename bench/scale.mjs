@@ -6,8 +6,8 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { LIBRARIES, delta, now, push, pushBody, sleep, sum } from './cluster.mjs'
-import { ROOT, command, median, ms, percentiles, startServer, table } from './lib.mjs'
+import { LIBRARIES, delta, now, push, pushBody, sleep, startClientProcesses, sum } from './cluster.mjs'
+import { ROOT, command, median, ms, percentiles, printedPort, startServer, table } from './lib.mjs'
 
 /** File descriptors a node keeps besides its sockets' (Redis connections, epoll, stdio...), with room. */
 const FD_MARGIN = 64
@@ -50,16 +50,7 @@ async function startProbed(script, env) {
   const [file, args] = command(1, ['--expose-gc', join(ROOT, 'bench/servers/probed.mjs'), join(ROOT, script)])
   const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   const exited = new Promise((resolve) => child.once('exit', resolve))
-  const port = await new Promise((resolve, reject) => {
-    let output = ''
-    child.stdout.on('data', (chunk) => {
-      output += chunk
-      const match = output.match(/PORT (\d+)/)
-      if (match) resolve(Number(match[1]))
-    })
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
-    setTimeout(() => reject(new Error(`${script} did not start`)), 15_000).unref()
-  })
+  const port = await printedPort(child, script)
   const ask = (message) =>
     new Promise((resolve) => {
       child.once('message', resolve)
@@ -85,41 +76,12 @@ async function startProbed(script, env) {
  * `ask(type, data)` sends a command to all and resolves with their answers.
  */
 async function startClients(processes, onRound = () => {}) {
-  const children = []
-  for (let p = 0; p < processes; p++) {
-    const [file, args] = command(0, [join(ROOT, 'bench/scale-client.mjs')])
-    const child = spawn(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    const waiting = []
-    const up = new Promise((resolve) => child.once('message', resolve))
-    child.on('message', (message) => {
-      if (message.type === 'round') return onRound(message)
-      if (message.type === 'up') return
-      const next = waiting.shift()
-      if (message.type === 'error') next?.reject(new Error(message.message))
-      else next?.resolve(message)
-    })
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.once('exit', (code) => {
-      for (const next of waiting.splice(0)) next.reject(new Error(`scale-client exited with ${code}`))
-    })
-    const send = (message) =>
-      new Promise((resolve, reject) => {
-        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error('scale-client is gone'))
-        waiting.push({ resolve, reject })
-        child.send(message)
-      })
-    children.push({ child, send, exited, up, address: `127.0.0.${2 + p}` })
-  }
-  await Promise.all(children.map((c) => c.up))
+  const clients = startClientProcesses('bench/scale-client.mjs', processes, { onRound })
+  await clients.up
+  const addressOf = (p) => `127.0.0.${2 + p}`
   return {
-    addresses: children.map((c) => c.address),
-    ask: (type, data = () => ({})) => Promise.all(children.map((c, p) => c.send({ type, ...data(p, c.address) }))),
-    async close() {
-      await Promise.allSettled(children.map((c) => c.send({ type: 'close' })))
-      const timers = children.map((c) => setTimeout(() => c.child.kill('SIGKILL'), 5000))
-      await Promise.all(children.map((c) => c.exited))
-      timers.forEach(clearTimeout)
-    },
+    ask: (type, data = () => ({})) => clients.ask(type, (p) => data(p, addressOf(p))),
+    close: clients.close,
   }
 }
 

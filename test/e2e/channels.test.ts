@@ -1,12 +1,9 @@
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
-import { signToken } from '../../examples/server/src/token'
-import { web } from '../../src/adapters/web'
-import { createSocket } from '../../src/create'
 import { ServerError } from '../../src/errors'
-import type { MpSocket, PresenceChange } from '../../src/types'
-import { SECRET, eventually, startRedis, startServerProcessUntil, type ServerProcess } from '../support/processes'
+import type { PresenceChange } from '../../src/types'
+import { eventually, startRedis, startServerProcessUntil, type ServerProcess } from '../support/processes'
+import { sdk } from '../support/sdk'
 
 // Presence and history on demand through the SDK, against the built reference server: one node in
 // memory, then two nodes on one redis-server.
@@ -24,22 +21,9 @@ interface Room {
   said: Said
 }
 
-function sdk(url: string, user: string): MpSocket {
-  const socket = createSocket({
-    url,
-    runtime: web(WebSocket),
-    login: () => ({ u: user, token: signToken(SECRET, user) }),
-    reconnect: { minDelay: 50, maxDelay: 200 },
-    heartbeat: false,
-  })
-  cleanups.push(() => socket.close())
-  socket.connectionLoop()
-  return socket
-}
-
 /** A follower of `channel` that records its presence pushes and what reached `on('$presence')`. */
 async function follower(url: string, user: string, channel: string) {
-  const socket = sdk(url, user)
+  const socket = sdk(url, user, cleanups)
   const subscription = socket.subscribe<Room>(channel)
   const changes: PresenceChange[] = []
   const misrouted: unknown[] = []
@@ -80,7 +64,7 @@ describe('one node', () => {
 
   it('history: the last publications with positions, oldest first, paged with before', async () => {
     const node = await startServerProcessUntil(cleanups, CHANNELS)
-    const reader = sdk(node.url, 'user:ann')
+    const reader = sdk(node.url, 'user:ann', cleanups)
     const room = reader.subscribe<Room>('room:2')
     const handled: Said[] = []
     room.on('said', (message) => handled.push(message))
@@ -100,7 +84,7 @@ describe('one node', () => {
 
   it('history is refused where subscribing is', async () => {
     const node = await startServerProcessUntil(cleanups, CHANNELS)
-    const reader = sdk(node.url, 'user:ann')
+    const reader = sdk(node.url, 'user:ann', cleanups)
     const secret = reader.subscribe('secret')
     await expect(secret.ready()).rejects.toMatchObject({ name: 'ServerError', code: 403 })
     await expect(secret.history({ limit: 5 })).rejects.toMatchObject({ name: 'ServerError', code: 403 })
@@ -159,7 +143,7 @@ describe('two nodes on one redis-server', () => {
 
   it('history from the Redis engine, whatever node published', async () => {
     const [a, b] = await Promise.all([startServerProcessUntil(cleanups, env()), startServerProcessUntil(cleanups, env())])
-    const reader = sdk(b.url, 'user:ann')
+    const reader = sdk(b.url, 'user:ann', cleanups)
     const room = reader.subscribe<Room>('room:y')
     await room.ready()
     await publish(a, 'room:y', 1, 15)

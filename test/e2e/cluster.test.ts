@@ -3,16 +3,14 @@
 // slot (or the cluster refuses it), publications go out on sharded channels, the control channel
 // must count every node, and backends keep publishing with a classic PUBLISH on any cluster node.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import { redisKeys } from '../../examples/server/src/redis-keys'
 import { signToken } from '../../examples/server/src/token'
-import { web } from '../../src/adapters/web'
-import { createSocket } from '../../src/create'
-import type { MpSocket, PresenceChange } from '../../src/types'
+import type { PresenceChange } from '../../src/types'
 import { COUNTING_NODE, runsOf } from '../support/exactly-once'
 import { PUSH_SECRET, SECRET, eventually, startRedis, startServerProcess, type ServerProcess } from '../support/processes'
 import { rawClient } from '../support/raw'
 import { startRedisCluster, type RedisCluster, type RedisClusterNode } from '../support/redis-cluster'
+import { sdk } from '../support/sdk'
 import { Tracker } from '../support/tracker'
 
 const key = redisKeys('mp-socket')
@@ -43,19 +41,6 @@ function tracker(user: string, channels: string[] = []) {
   const t = new Tracker(user, SECRET, channels)
   each.push(() => t.drop())
   return t
-}
-
-function sdk(url: string, user: string): MpSocket {
-  const socket = createSocket({
-    url,
-    runtime: web(WebSocket),
-    login: () => ({ u: user, token: signToken(SECRET, user) }),
-    reconnect: { minDelay: 50, maxDelay: 200 },
-    heartbeat: false,
-  })
-  each.push(() => socket.close())
-  socket.connectionLoop()
-  return socket
 }
 
 async function post(node: ServerProcess, path: string, body: unknown) {
@@ -145,7 +130,7 @@ describe('the reference server on a Redis Cluster of three masters', () => {
 
   it('presence: followers on both nodes are listed by either, and joins and leaves reach the other node', async () => {
     const follow = async (node: ServerProcess, user: string) => {
-      const socket = sdk(node.url, user)
+      const socket = sdk(node.url, user, each)
       const subscription = socket.subscribe('room:p')
       const changes: PresenceChange[] = []
       subscription.onPresence((change) => changes.push({ joined: change.joined, left: change.left }))
@@ -218,6 +203,19 @@ describe('when a slot moves', () => {
   /** Both reference server nodes follow the live channel of `stream`'s bucket on `master`. */
   const followedOn = (master: RedisClusterNode, stream: string) =>
     eventually(async () => expect(await master.cli(['PUBSUB', 'SHARDNUMSUB', key.live(stream)])).toBe(`${key.live(stream)}\n2`), 30_000, 100)
+  /**
+   * `phone`, on node A with publication '1' of `channel`, gets node B's '2' live, then after a drop
+   * recovers node A's '3' on its reconnect to node B.
+   */
+  async function liveAndRecovered(phone: Tracker, channel: string) {
+    expect(await nodeB.push({ event: 'e', msg: '2', channel })).toEqual({ delivered: 1 })
+    await eventually(() => expect(phone.of(channel)).toEqual(['1', '2']))
+    phone.drop()
+    await nodeA.push({ event: 'e', msg: '3', channel })
+    await phone.connect(nodeB.url)
+    expect(phone.recovered.get(channel)).toBe(true)
+    expect(phone.of(channel)).toEqual(['1', '2', '3'])
+  }
 
   it("a replica's CLUSTER FAILOVER: the nodes follow the new master, live and for recovery", async () => {
     const stream = 'c:room:failover'
@@ -233,14 +231,8 @@ describe('when a slot moves', () => {
     // Both nodes' sharded subscriptions were dropped at the old master (SUNSUBSCRIBE) and made again
     // on the new one; node B's commands meet MOVED at the old master and follow it.
     await followedOn(replica, stream)
-    expect(await nodeB.push({ event: 'e', msg: '2', channel: 'room:failover' })).toEqual({ delivered: 1 })
-    await eventually(() => expect(phone.of('room:failover')).toEqual(['1', '2']))
-    phone.drop()
-    await nodeA.push({ event: 'e', msg: '3', channel: 'room:failover' })
-    await phone.connect(nodeB.url)
-    expect(phone.recovered.get('room:failover')).toBe(true)
-    expect(phone.of('room:failover')).toEqual(['1', '2', '3'])
-   }, 60_000)
+    await liveAndRecovered(phone, 'room:failover')
+  }, 60_000)
 
   it('a slot migrated to another master (SETSLOT, MIGRATE): MOVED is followed and the sharded channel moves with it', async () => {
     const stream = 'c:room:moving'
@@ -261,13 +253,7 @@ describe('when a slot moves', () => {
     for (const node of [to, from]) await node.cli(['CLUSTER', 'SETSLOT', String(slot), 'NODE', toId])
     await servedBy(slot, to.port)
     await followedOn(to, stream)
-    expect(await nodeB.push({ event: 'e', msg: '2', channel: 'room:moving' })).toEqual({ delivered: 1 })
-    await eventually(() => expect(phone.of('room:moving')).toEqual(['1', '2']))
-    phone.drop()
-    await nodeA.push({ event: 'e', msg: '3', channel: 'room:moving' })
-    await phone.connect(nodeB.url)
-    expect(phone.recovered.get('room:moving')).toBe(true)
-    expect(phone.of('room:moving')).toEqual(['1', '2', '3'])
+    await liveAndRecovered(phone, 'room:moving')
     // Three entries, then the position.
     expect(await to.cli(['LLEN', key.history(stream)])).toBe('4')
   }, 60_000)
