@@ -69,7 +69,7 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
       }
     } else request.frame = undefined
     request.data = undefined
-    if (link.write(frame) && !acknowledged && pool.take(id)) request.resolve(undefined)
+    if (link.write(frame) && !acknowledged && pool.take(request)) request.resolve(undefined)
   }
 
   return {
@@ -89,11 +89,12 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
         if (!online && pool.list().filter((request) => !request.sent).length >= queueMax) {
           throw new OfflineError(queueMax ? 'queue full' : 'offline')
         }
-        const id = idPrefix + (idCounter++).toString(36)
+        const n = idCounter++
+        const id = idPrefix + n.toString(36)
         // A one-way message is encoded when written, once it is known whether the server acknowledges it.
         const frame = expectsReply ? protocol.encodeRequest(id, event, data) : undefined
         const promise = new Promise(captureSettlers)
-        const request: Pending = { id, event, frame, data: frame ? undefined : data, expectsReply, direct, retry, written: 0, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
+        const request: Pending = { id, n, event, frame, data: frame ? undefined : data, expectsReply, direct, retry, written: 0, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
         pool.add(request)
         if (online) write(request)
         return promise
@@ -106,8 +107,10 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
      * `true`: it answered one of the app's requests, not the connection's own (login, ping).
      */
     settle(reply: Extract<Incoming, { kind: 'reply' }>): boolean | void {
-      const request = pool.take(String(reply.id))
-      if (!request) return log('ignored', reply)
+      const id = String(reply.id)
+      // Its number from its id; the whole id must match (another client's prefix, junk after it).
+      const request = pool.get(parseInt(id.slice(6), 36))
+      if (!request || request.id !== id || !pool.take(request)) return log('ignored', reply)
       if (reply.ok || !request.expectsReply) request.resolve(request.expectsReply ? reply.body : undefined)
       else request.reject(new ServerError(request.event, reply.code, reply.body))
       return !request.direct
@@ -123,10 +126,10 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
         if (link.status !== 'online' || request.sent) continue
         try {
           if (!request.dropped || resendable(request)) write(request)
-          else if (pool.take(request.id)) request.reject(request.dropped)
+          else if (pool.take(request)) request.reject(request.dropped)
         } catch (error) {
           // A one-way message whose data the protocol cannot encode fails alone.
-          if (pool.take(request.id)) request.reject(error as Error)
+          if (pool.take(request)) request.reject(error as Error)
         }
       }
     },
@@ -139,8 +142,8 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
         if (request.sent && resendable(request, error)) {
           request.sent = false
           request.dropped = error
-        } else if (request.sent && pool.take(request.id)) request.reject(error)
-        if (stopped && !request.sent && pool.take(request.id)) request.reject(request.dropped || stopped)
+        } else if (request.sent && pool.take(request)) request.reject(error)
+        if (stopped && !request.sent && pool.take(request)) request.reject(request.dropped || stopped)
       }
     },
   }

@@ -656,6 +656,11 @@ describe('push handlers', () => {
       fake.last.receive(frame)
     }
     fake.last.receive({ type: 'respon', event: 'unknown-id', data: { error: 0, body: 1 } })
+    // Ids that name its number but are not its id: with junk after it, another client's prefix, as a number.
+    const { uuid } = fake.last.lastRequest('a')
+    for (const event of [`${uuid}x`, `${uuid}.5`, `zzzzzz${uuid.slice(6)}`, parseInt(uuid.slice(6), 36)]) {
+      fake.last.receive({ type: 'respon', event, data: { error: 0, body: 'wrong' } })
+    }
     fake.last.receive({ type: 'app', event: 42 })
     expect(handler).not.toHaveBeenCalled()
     fake.last.receive('\ufeff{"type":"app","event":"e","msg":1}')

@@ -2,9 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TimeoutError } from '../../src/errors'
 import { createPool, type Pending } from '../../src/pool'
 
+let counter = 0
+
 function pending(id: string, timeout = 1000) {
   const request: Pending & { outcome?: unknown } = {
     id,
+    n: ++counter,
     event: 'e',
     frame: '',
     expectsReply: true,
@@ -34,10 +37,12 @@ describe('pool', () => {
     pool.add(a)
     pool.add(b)
     expect(pool.list()).toEqual([a, b])
-    expect(pool.take('a')).toBe(a)
-    expect(pool.take('a')).toBeUndefined()
+    expect(pool.get(a.n)).toBe(a)
+    expect(pool.take(a)).toBe(true)
+    expect(pool.take(a)).toBe(false)
+    expect(pool.get(a.n)).toBeUndefined()
     expect(pool.list()).toEqual([b])
-    pool.take('b')
+    pool.take(b)
   })
 
   it('rejects with TimeoutError once, unless taken first', () => {
@@ -46,7 +51,7 @@ describe('pool', () => {
     const b = pending('b')
     pool.add(a)
     pool.add(b)
-    pool.take('b')
+    pool.take(b)
     vi.advanceTimersByTime(1000)
     expect(a.reject).toHaveBeenCalledTimes(1)
     expect(a.outcome).toBeInstanceOf(TimeoutError)
@@ -86,12 +91,12 @@ describe('pool', () => {
     const b = pending('b', 5000)
     pool.add(a)
     pool.add(b)
-    pool.take('a')
+    pool.take(a)
     vi.advanceTimersByTime(1000)
     expect(b.reject).not.toHaveBeenCalled()
     vi.advanceTimersByTime(3999)
     expect(b.reject).not.toHaveBeenCalled()
-    pool.take('b')
+    pool.take(b)
     expect(vi.getTimerCount()).toBe(0)
   })
 
@@ -108,6 +113,6 @@ describe('pool', () => {
     expect(long.outcome).toBeInstanceOf(TimeoutError)
     expect(forever.reject).not.toHaveBeenCalled()
     expect(vi.getTimerCount()).toBe(0)
-    pool.take('forever')
+    pool.take(forever)
   })
 })
