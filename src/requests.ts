@@ -24,15 +24,16 @@ function captureSettlers(resolve: Pending['resolve'], reject: Pending['reject'])
 /**
  * Requests and one-way messages from the call until they settle: made (and queued while offline),
  * written, answered, failed when their socket ends. The pool (pool.ts) keeps them and times them out.
+ *
+ * Request ids, 12 characters: 6 random ones (per client) and a counter, 6 digits in base 36 for the
+ * first 2 billion requests (7 after that). Never reused by a client (a late reply can never settle a
+ * newer request), and cheap: a random id per request cost 12 `Math.random()` numbers and 12
+ * strings, most of 490 bytes of garbage per request.
  * @internal
  */
 export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queueMax' | 'log'>, link: RequestLink) {
   const { protocol, queueMax, log } = options
   const pool = createPool()
-  // Request ids, 12 characters: 6 random ones (per client) and a counter, 6 digits in base 36 for the
-  // first 2 billion requests (7 after that). Never reused by a client (a late reply can never settle a
-  // newer request), and cheap: a random id per request cost 12 `Math.random()` numbers and 12
-  // strings, most of 490 bytes of garbage per request.
   const idPrefix = nanoid(6)
   /** `100000` in base 36. */
   let idCounter = 60466176

@@ -21,10 +21,11 @@ const miniprogramDist = join(__dirname, '../../miniprogram_dist')
  * holds for miniprogram_dist/wx.js as shipped: what a native WeChat app loads after build npm.
  * These are the sizes reached (plus a few bytes), not the goals. Issues 16, 17 and 20 allowed the
  * wx entry 150 + 250 + 350 B over 5,926 B (6,676 B); the state machine split into files, exactly
- * once, the app lifecycle, persisted positions, presence and history reached 7,258 B (bench/size.mjs).
+ * once, the app lifecycle, persisted positions, presence and history reached 7,258 B (bench/size.mjs);
+ * the backoff restarted by an answered request and the pool keyed by number 7,328 B (+70 B).
  * What each feature costs is in docs/benchmarks.md; a raise needs a reason in the CHANGELOG.
  */
-export const BUDGETS: Record<string, number> = { wx: 7360, uni: 7410, web: 7400, index: 9030 }
+export const BUDGETS: Record<string, number> = { wx: 7400, uni: 7450, web: 7440, index: 9030 }
 
 export async function minGzipSize(entry: string) {
   const result = await build({
