@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { ClosedError, createSocket, web } from 'mp-socket'
-import { launchChromium } from '../support/browser'
+import { launchChromium, openPage as openPageIn } from '../support/browser'
 import { startProxy } from '../support/processes'
 import { startCustomerService } from '../support/agent-page'
 
@@ -23,14 +23,7 @@ afterEach(async () => {
 
 const startExample = () => startCustomerService(cleanups)
 
-async function openPage(url: string, errors: string[]) {
-  const context = await browser.newContext()
-  cleanups.push(() => context.close())
-  const page = await context.newPage()
-  page.on('pageerror', (error) => errors.push(String(error)))
-  await page.goto(url)
-  return page
-}
+const openPage = (url: string, errors: string[]) => openPageIn(browser, cleanups, url, errors)
 
 describe('examples/customer-service, exactly once', () => {
   it('the reply of a message is lost with the network, the agent page shows it once', async () => {

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createSocket, web } from 'mp-socket'
 import { buildCustomer } from '../../examples/customer-service/build-customer.mjs'
-import { ARTIFACTS, launchChromium } from '../support/browser'
+import { ARTIFACTS, launchChromium, openPage as openPageIn } from '../support/browser'
 import { eventually, startProxy } from '../support/processes'
 import { startCustomerService } from '../support/agent-page'
 
@@ -27,15 +27,7 @@ afterEach(async () => {
 
 const startExample = () => startCustomerService(cleanups)
 
-async function openPage(url: string, errors: string[], logs: string[] = []) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } })
-  cleanups.push(() => context.close())
-  const page = await context.newPage()
-  page.on('pageerror', (error) => errors.push(String(error)))
-  page.on('console', (message) => logs.push(message.text()))
-  await page.goto(url)
-  return page
-}
+const openPage = (url: string, errors: string[], logs?: string[]) => openPageIn(browser, cleanups, url, errors, logs)
 
 const badgeOf = (agent: Page, customer: string) => agent.getAttribute(`[data-customer="${customer}"] .badge`, 'data-count')
 

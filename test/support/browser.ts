@@ -155,3 +155,17 @@ export function requestIn(page: Page) {
       { event, data },
     )
 }
+
+/**
+ * A page at `url` in a context of its own, closed by `cleanups`; page errors go to `errors`, console
+ * lines to `logs`.
+ */
+export async function openPage(browser: Browser, cleanups: Array<() => unknown>, url: string, errors: string[], logs: string[] = []) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } })
+  cleanups.push(() => context.close())
+  const page = await context.newPage()
+  page.on('pageerror', (error) => errors.push(String(error)))
+  page.on('console', (message) => logs.push(message.text()))
+  await page.goto(url)
+  return page
+}
