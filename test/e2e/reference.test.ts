@@ -177,6 +177,9 @@ describe('faults', () => {
     const inFlight = socket.request('echo', 'never answered').catch((e) => e)
     await new Promise((resolve) => setTimeout(resolve, 50))
     await first.kill('SIGKILL')
+    // Queued: made once the client has seen its socket end (the process exiting comes first, the
+    // close event after; a request made in between is written to the dead socket, not queued).
+    await eventually(() => expect(socket.status).not.toBe('online'))
     const queued = [socket.request('echo', 'q1'), socket.request('echo', 'q2')]
     await new Promise((resolve) => setTimeout(resolve, 300))
     await server({}, first.port)
