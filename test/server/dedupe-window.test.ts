@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDedupe, DedupeWindow, type DedupeLimits } from '../../examples/server/src/dedupe'
+import { createDedupe } from '../../examples/server/src/dedupe'
+import { DedupeWindow, type DedupeLimits } from '../../examples/server/src/dedupe-window'
 import { redisDedupe } from '../../examples/server/src/redis-dedupe'
 import { redisKeys } from '../../examples/server/src/redis-keys'
 import { eventually, startRedis } from '../support/processes'
@@ -98,6 +99,87 @@ describe('the in-memory dedupe window', () => {
         now += waited
         expect(window.get('u', 'id')).toEqual(waited < windowMs ? { reply: 'reply' } : undefined)
       }),
+    )
+  })
+
+  // Ids and replies as clients and handlers make them, and as they should not: non-ASCII ids are
+  // kept apart from the arena, replies longer than a record too, and many of them make the window
+  // grow, close its holes and move entries in its table.
+  const anyId = fc.oneof(
+    { arbitrary: fc.constantFrom(...ids, 'd', 'e', 'f', 'g'), weight: 3 },
+    fc.string({ maxLength: 64 }),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
+  )
+  const anyReply = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', minLength: 30, maxLength: 120 }), fc.string({ minLength: 100, maxLength: 400 }))
+  const finished = fc.array(fc.record({ user: fc.constantFrom(...users), id: anyId, reply: anyReply }), { minLength: 50, maxLength: 600 })
+
+  it('remembers exactly what its bounds let it, forgetting each user’s oldest and then the oldest of all', () => {
+    fc.assert(
+      fc.property(finished, fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 150 }), (requests, entries, perUser) => {
+        const forgotten: string[] = []
+        const window = new DedupeWindow({ window: 60_000, entries, perUser }, (user, id) => forgotten.push(`${user}\n${id}`), () => 0)
+        // The model: finished requests oldest first, one per (user, id).
+        let model: Array<{ user: string; id: string; reply: string }> = []
+        const evicted: string[] = []
+        for (const request of requests) {
+          model = model.filter((entry) => entry.user !== request.user || entry.id !== request.id)
+          const mine = () => model.filter((entry) => entry.user === request.user)
+          while (mine().length >= perUser) {
+            const oldest = mine()[0]
+            evicted.push(`${oldest.user}\n${oldest.id}`)
+            model = model.filter((entry) => entry !== oldest)
+          }
+          while (model.length >= entries) evicted.push(`${model[0].user}\n${model.shift()!.id}`)
+          model.push(request)
+          window.keep(request.user, request.id, request.reply)
+        }
+        expect(window.size).toBe(model.length)
+        for (const user of users) expect(window.countOf(user)).toBe(model.filter((entry) => entry.user === user).length)
+        for (const entry of model) expect(window.get(entry.user, entry.id)).toEqual({ reply: entry.reply })
+        for (const request of requests) {
+          if (!model.some((entry) => entry.user === request.user && entry.id === request.id)) expect(window.get(request.user, request.id)).toBeUndefined()
+        }
+        expect(forgotten).toEqual(evicted)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('keeps a count of what it remembers through starts, finishes and abandons', () => {
+    const step = fc.record({ kind: fc.constantFrom('start' as const, 'finish' as const, 'abandon' as const, 'keep' as const), user: fc.constantFrom(...users), id: anyId, reply: anyReply })
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 50, maxLength: 400 }), (steps) => {
+        const window = new DedupeWindow({ window: 60_000, entries: 100_000, perUser: 100_000 }, undefined, () => 0)
+        // Nothing is evicted at these bounds: the model is every (user, id) with its latest run or reply.
+        const model = new Map<string, { running?: Promise<string>; reply?: string }>()
+        for (const { kind, user, id, reply } of steps) {
+          const key = `${user}\n${id}`
+          const known = model.get(key)
+          if (kind === 'start') {
+            const running = new Promise<string>(() => {})
+            window.start(user, id, running)
+            model.set(key, { running })
+          } else if (kind === 'keep') {
+            window.keep(user, id, reply)
+            model.set(key, { reply })
+          } else if (known?.running) {
+            if (kind === 'finish') {
+              window.finish(user, id, known.running, reply)
+              model.set(key, { reply })
+            } else {
+              window.abandon(user, id, known.running)
+              model.delete(key)
+            }
+          }
+        }
+        expect(window.size).toBe(model.size)
+        for (const user of users) expect(window.countOf(user)).toBe([...model.keys()].filter((key) => key.startsWith(`${user}\n`)).length)
+        for (const [key, known] of model) {
+          const [user, id] = [key.slice(0, key.indexOf('\n')), key.slice(key.indexOf('\n') + 1)]
+          expect(window.get(user, id)).toEqual(known.running ? { running: known.running } : { reply: known.reply })
+        }
+      }),
+      { numRuns: 200 },
     )
   })
 

@@ -26,8 +26,24 @@ export function parseFrame(raw: RawData, isBinary: boolean, maxDepth: number): P
     return { kind: 'invalid' }
   }
   if (!message || typeof message !== 'object' || Array.isArray(message)) return { kind: 'invalid' }
-  if (deeperThan(text, maxDepth)) return { kind: 'too-deep', uuid: (message as Record<string, unknown>).uuid }
+  if (nestsDeeperThan(message, maxDepth)) return { kind: 'too-deep', uuid: (message as Record<string, unknown>).uuid }
   return { kind: 'object', message: message as Record<string, unknown> }
+}
+
+/**
+ * Whether a parsed JSON `value` nests objects and arrays more than `limit` levels (itself the
+ * first): the text's equivalent of `deeperThan`, which reads every character where this visits
+ * only the values (a few for a typical frame), and stops at the first one too deep.
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (value === null || typeof value !== 'object') return false
+  if (limit <= 0) return true
+  if (Array.isArray(value)) {
+    for (const item of value) if (nestsDeeperThan(item, limit - 1)) return true
+    return false
+  }
+  for (const key in value) if (nestsDeeperThan((value as Record<string, unknown>)[key], limit - 1)) return true
+  return false
 }
 
 /** Whether JSON `text` nests objects and arrays more than `limit` levels; strings are skipped. */

@@ -1,0 +1,376 @@
+import { randomInt } from 'node:crypto'
+
+export interface DedupeLimits {
+  /** A reply is remembered this long after it was sent, in ms. */
+  window: number
+  /** Requests remembered at most, over all users. */
+  entries: number
+  /** Requests remembered at most per user, so that one socket sending fresh ids cannot crowd out the others. */
+  perUser: number
+}
+
+/** What is known of a request: still running (its reply to come), or finished with this reply. */
+export type Known = { running: Promise<string> } | { reply: string }
+
+/** Bytes of the arena a finished request's id and reply take, when they fit (most do). */
+const RECORD = 128
+/** The slots a window starts with; they double as needed. */
+const FIRST_CAPACITY = 64
+const NONE = -1
+
+interface UserEntries {
+  /** The user's number in the slots, reused once the user has nothing remembered. */
+  readonly number: number
+  /** Requests remembered: finished (in slots) and running. */
+  count: number
+  /** The user's oldest and newest finished slots, NONE when there are none. */
+  oldest: number
+  newest: number
+  /** The user's requests still running, oldest first. */
+  running?: Map<string, Promise<string>>
+}
+
+/** A finished request whose id is not ASCII or whose id and reply outgrow a record: kept as strings. */
+interface Spilled {
+  id: string
+  reply: string
+}
+
+/**
+ * The requests of the last `window` ms by (user, id), in memory, bounded: past `perUser` entries
+ * of a user, or `entries` in all, the oldest finished one is forgotten first (a retry of it would
+ * run again), a running one only when nothing has finished. Replies are kept as the JSON text of
+ * the reply's `data`, error replies too.
+ *
+ * A finished request costs no JavaScript object: its id and reply are bytes in one arena, its
+ * user, expiry and links numbers in typed arrays, found through an open-addressing table of slot
+ * numbers. Entries that live a minute made every minor GC copy and promote each of them, the whole
+ * cost of dedupe at 64 requests in flight (heap objects: 30 MB promoted per 100,000 requests, 3.6 MB
+ * without dedupe). Slots are kept in the order their requests finished, which is the order they
+ * expire; one forgotten out of turn (a user's oldest, a request started again) leaves a hole that
+ * the ring skips and a relayout closes.
+ */
+export class DedupeWindow {
+  private readonly byUser = new Map<string, UserEntries>()
+  /** Users' names by number, and the numbers free for reuse. */
+  private readonly names: string[] = []
+  private readonly freeNumbers: number[] = []
+  /** Users with running requests, and how many run in all. */
+  private readonly withRunning = new Set<UserEntries>()
+  private runningCount = 0
+  private readonly seed = randomInt(0x7fffffff)
+  private nextSweep = 0
+  private lastUser = NONE
+  private lastId = ''
+  private lastHash = 0
+  /** At most twice the slots `entries` needs, so that a relayout always frees half of them. */
+  private readonly maxCapacity: number
+
+  private capacity = 0
+  /** The ring: `used` slots from `head`, of which `live` hold a finished request. */
+  private head = 0
+  private used = 0
+  private live = 0
+  private owner = new Int32Array(0)
+  private hash = new Int32Array(0)
+  private expires = new Float64Array(0)
+  private idBytes = new Uint8Array(0)
+  private replyBytes = new Int32Array(0)
+  private userOlder = new Int32Array(0)
+  private userNewer = new Int32Array(0)
+  private arena = Buffer.alloc(0)
+  private spilled: Array<Spilled | undefined> = []
+  /** Slot + 1 by hash, linear probing, 0 for free; twice the slots, so at most half full. */
+  private table = new Int32Array(0)
+
+  constructor(
+    private readonly limits: DedupeLimits,
+    /** Hears each entry forgotten before its time (to forget it in Redis too). */
+    private readonly evicted?: (user: string, id: string) => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    let slots = FIRST_CAPACITY
+    while (slots < limits.entries) slots *= 2
+    this.maxCapacity = slots * 2
+    this.relayout(FIRST_CAPACITY)
+  }
+
+  get size() {
+    return this.live + this.runningCount
+  }
+
+  /** Requests of `user` remembered. */
+  countOf(user: string) {
+    return this.byUser.get(user)?.count ?? 0
+  }
+
+  get(user: string, id: string): Known | undefined {
+    this.sweep()
+    const mine = this.byUser.get(user)
+    if (!mine) return undefined
+    const running = mine.running?.get(id)
+    if (running) return { running }
+    const slot = this.find(mine.number, id)
+    if (slot === NONE || this.expires[slot] <= this.now()) return undefined
+    const spilled = this.spilled[slot]
+    if (spilled) return { reply: spilled.reply }
+    const start = slot * RECORD + this.idBytes[slot]
+    return { reply: this.arena.toString('utf8', start, start + this.replyBytes[slot]) }
+  }
+
+  /** Remembers that (user, id) runs now; `running` resolves with its reply. */
+  start(user: string, id: string, running: Promise<string>) {
+    const mine = this.admit(user, id)
+    if (!mine.running) mine.running = new Map()
+    mine.running.set(id, running)
+    this.withRunning.add(mine)
+    this.runningCount++
+  }
+
+  /** Remembers the reply of (user, id), which ran and answered at once, for `window` ms. */
+  keep(user: string, id: string, reply: string) {
+    this.store(this.admit(user, id), id, reply)
+  }
+
+  /** Keeps the reply of (user, id) for `window` ms, unless the entry was forgotten or replaced meanwhile. */
+  finish(user: string, id: string, running: Promise<string>, reply: string) {
+    const mine = this.byUser.get(user)
+    if (!mine || mine.running?.get(id) !== running) return
+    this.stopRunning(mine, id) // still counted: it becomes a finished one
+    this.store(mine, id, reply)
+  }
+
+  /** Forgets (user, id) if it is still this run's. */
+  abandon(user: string, id: string, running: Promise<string>) {
+    const mine = this.byUser.get(user)
+    if (!mine || mine.running?.get(id) !== running) return
+    this.stopRunning(mine, id)
+    this.release(mine)
+  }
+
+  /** The user's entries with room for one more (user, id): any earlier entry of it gone, the bounds kept. */
+  private admit(user: string, id: string): UserEntries {
+    let mine = this.byUser.get(user)
+    if (mine) {
+      if (mine.running?.has(id)) {
+        this.stopRunning(mine, id)
+        this.release(mine)
+      } else {
+        const slot = this.find(mine.number, id)
+        if (slot !== NONE) this.remove(slot)
+      }
+    }
+    for (mine = this.byUser.get(user); mine && mine.count >= this.limits.perUser; mine = this.byUser.get(user)) this.evictOf(mine)
+    while (this.size >= this.limits.entries) this.evictOldest()
+    // Evictions may have dropped the user's entries: take them only now.
+    mine = this.byUser.get(user)
+    if (!mine) {
+      const number = this.freeNumbers.pop() ?? this.names.length
+      this.names[number] = user
+      this.byUser.set(user, (mine = { number, count: 0, oldest: NONE, newest: NONE }))
+    }
+    mine.count++
+    return mine
+  }
+
+  /** Puts a finished request of `mine` in the newest slot. */
+  private store(mine: UserEntries, id: string, reply: string) {
+    if (this.used === this.capacity) this.relayout(this.live > this.capacity / 2 && this.capacity < this.maxCapacity ? this.capacity * 2 : this.capacity)
+    const slot = (this.head + this.used) & (this.capacity - 1)
+    this.used++
+    this.live++
+    const start = slot * RECORD
+    // An ASCII id is one byte per character (and reads back as latin1); any other is spilled. A
+    // write cut short by the record's end writes at least RECORD - 3 bytes: more than the id's length.
+    const idLength = id.length < RECORD - 3 && this.arena.write(id, start, RECORD, 'utf8') === id.length ? id.length : NONE
+    const replyLength = idLength === NONE ? NONE : put(this.arena, reply, start + idLength, RECORD - idLength)
+    if (replyLength === NONE) this.spilled[slot] = { id, reply }
+    else {
+      this.idBytes[slot] = idLength
+      this.replyBytes[slot] = replyLength
+    }
+    this.owner[slot] = mine.number
+    this.hash[slot] = this.hashOf(mine.number, id)
+    this.expires[slot] = this.now() + this.limits.window
+    this.userOlder[slot] = mine.newest
+    this.userNewer[slot] = NONE
+    if (mine.newest !== NONE) this.userNewer[mine.newest] = slot
+    else mine.oldest = slot
+    mine.newest = slot
+    this.insert(slot)
+  }
+
+  private stopRunning(mine: UserEntries, id: string) {
+    mine.running!.delete(id)
+    if (mine.running!.size === 0) this.withRunning.delete(mine)
+    this.runningCount--
+  }
+
+  /** One entry of `mine` fewer: a user with none left is forgotten and its number reused. */
+  private release(mine: UserEntries) {
+    if (--mine.count > 0) return
+    this.byUser.delete(this.names[mine.number])
+    this.freeNumbers.push(mine.number)
+  }
+
+  /** Forgets the oldest finished request of `mine`, or its oldest running one. */
+  private evictOf(mine: UserEntries) {
+    if (mine.oldest !== NONE) return this.evictSlot(mine.oldest)
+    const [id] = mine.running!.keys()
+    const user = this.names[mine.number]
+    this.stopRunning(mine, id)
+    this.release(mine)
+    this.evicted?.(user, id)
+  }
+
+  private evictOldest() {
+    if (this.live > 0) return this.evictSlot(this.head)
+    const [mine] = this.withRunning
+    this.evictOf(mine)
+  }
+
+  private evictSlot(slot: number) {
+    const user = this.names[this.owner[slot]]
+    const id = this.evicted && this.idAt(slot)
+    this.remove(slot)
+    if (id !== undefined) this.evicted!(user, id)
+  }
+
+  /** Drops expired entries from the front, at most once per tenth of the window. */
+  private sweep() {
+    const now = this.now()
+    if (now < this.nextSweep) return
+    this.nextSweep = now + this.limits.window / 10
+    while (this.live > 0 && this.expires[this.head] <= now) this.remove(this.head)
+  }
+
+  /** Forgets a finished request: out of the table and its user's list, its slot a hole the ring skips. */
+  private remove(slot: number) {
+    const mine = this.byUser.get(this.names[this.owner[slot]])!
+    this.unindex(slot)
+    const older = this.userOlder[slot]
+    const newer = this.userNewer[slot]
+    if (older !== NONE) this.userNewer[older] = newer
+    else mine.oldest = newer
+    if (newer !== NONE) this.userOlder[newer] = older
+    else mine.newest = older
+    this.owner[slot] = NONE
+    this.spilled[slot] = undefined
+    this.live--
+    this.release(mine)
+    const mask = this.capacity - 1
+    while (this.used > 0 && this.owner[this.head] === NONE) {
+      this.head = (this.head + 1) & mask
+      this.used--
+    }
+  }
+
+  private hashOf(user: number, id: string) {
+    // A request is looked up, then admitted and stored: one hash for the three.
+    if (id === this.lastId && user === this.lastUser) return this.lastHash
+    // FNV-1a from a per-window random basis, then a final mix: ids a client picks cannot be made to collide.
+    let hash = this.seed ^ Math.imul(user, 0x9e3779b1)
+    for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193)
+    hash ^= hash >>> 15
+    hash = Math.imul(hash, 0x2c1b3c6d)
+    this.lastUser = user
+    this.lastId = id
+    return (this.lastHash = hash ^ (hash >>> 12))
+  }
+
+  private idAt(slot: number) {
+    return this.spilled[slot]?.id ?? this.arena.toString('latin1', slot * RECORD, slot * RECORD + this.idBytes[slot])
+  }
+
+  /** The slot of (user, id), or NONE. */
+  private find(user: number, id: string) {
+    const hash = this.hashOf(user, id)
+    const mask = this.table.length - 1
+    for (let at = hash & mask; this.table[at] !== 0; at = (at + 1) & mask) {
+      const slot = this.table[at] - 1
+      if (this.hash[slot] === hash && this.owner[slot] === user && this.idAt(slot) === id) return slot
+    }
+    return NONE
+  }
+
+  private insert(slot: number) {
+    const mask = this.table.length - 1
+    let at = this.hash[slot] & mask
+    while (this.table[at] !== 0) at = (at + 1) & mask
+    this.table[at] = slot + 1
+  }
+
+  /** Takes `slot` out of the table, moving back the entries after it that its place was in the way of. */
+  private unindex(slot: number) {
+    const mask = this.table.length - 1
+    let hole = this.hash[slot] & mask
+    while (this.table[hole] !== slot + 1) hole = (hole + 1) & mask
+    for (let at = (hole + 1) & mask; this.table[at] !== 0; at = (at + 1) & mask) {
+      const home = this.hash[this.table[at] - 1] & mask
+      if (((at - home) & mask) >= ((at - hole) & mask)) {
+        this.table[hole] = this.table[at]
+        hole = at
+      }
+    }
+    this.table[hole] = 0
+  }
+
+  /** Moves the live slots, in order, to the front of `capacity` new ones: holes closed, table rebuilt. */
+  private relayout(capacity: number) {
+    const moved = new Int32Array(Math.max(this.capacity, 1)).fill(NONE)
+    const owner = new Int32Array(capacity)
+    const hash = new Int32Array(capacity)
+    const expires = new Float64Array(capacity)
+    const idBytes = new Uint8Array(capacity)
+    const replyBytes = new Int32Array(capacity)
+    const arena = Buffer.allocUnsafeSlow(capacity * RECORD)
+    const spilled: Array<Spilled | undefined> = new Array(capacity)
+    let to = 0
+    for (let k = 0; k < this.used; k++) {
+      const from = (this.head + k) & (this.capacity - 1)
+      if (this.owner[from] === NONE) continue
+      moved[from] = to
+      owner[to] = this.owner[from]
+      hash[to] = this.hash[from]
+      expires[to] = this.expires[from]
+      idBytes[to] = this.idBytes[from]
+      replyBytes[to] = this.replyBytes[from]
+      spilled[to] = this.spilled[from]
+      this.arena.copy(arena, to * RECORD, from * RECORD, from * RECORD + RECORD)
+      to++
+    }
+    const userOlder = new Int32Array(capacity)
+    const userNewer = new Int32Array(capacity)
+    for (let from = 0; from < this.capacity; from++) {
+      if (moved[from] === NONE) continue
+      userOlder[moved[from]] = this.userOlder[from] === NONE ? NONE : moved[this.userOlder[from]]
+      userNewer[moved[from]] = this.userNewer[from] === NONE ? NONE : moved[this.userNewer[from]]
+    }
+    for (const mine of this.byUser.values()) {
+      if (mine.oldest !== NONE) mine.oldest = moved[mine.oldest]
+      if (mine.newest !== NONE) mine.newest = moved[mine.newest]
+    }
+    this.capacity = capacity
+    this.head = 0
+    this.used = to
+    this.owner = owner
+    this.hash = hash
+    this.expires = expires
+    this.idBytes = idBytes
+    this.replyBytes = replyBytes
+    this.arena = arena
+    this.spilled = spilled
+    this.userOlder = userOlder
+    this.userNewer = userNewer
+    this.table = new Int32Array(capacity * 2)
+    for (let slot = 0; slot < to; slot++) this.insert(slot)
+  }
+}
+
+/** Writes `text` as UTF-8 at `at` within `room` bytes: the bytes written, or NONE when it does not fit. */
+function put(arena: Buffer, text: string, at: number, room: number) {
+  if (text.length > room) return NONE
+  const written = arena.write(text, at, room, 'utf8')
+  // Writing stops short only where the next character's bytes do not fit in what is left.
+  return written <= room - 4 || written === Buffer.byteLength(text) ? written : NONE
+}
