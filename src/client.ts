@@ -1,4 +1,4 @@
-import type EventEmitterType from 'eventemitter3'
+import EventEmitter from 'eventemitter3'
 import type { Adapter } from './adapters/types'
 import { createConnection } from './connection'
 import { OfflineError } from './errors'
@@ -11,11 +11,6 @@ import type { Position } from './protocol'
 import { createRequests } from './requests'
 import { createSubscriptions } from './subscriptions'
 import type { MpSocket, PushMap, RequestMap, RequestOptions, SendOptions, Subscription, Untyped } from './types'
-
-// eventemitter3 is CommonJS: `require` bundles it without esbuild's ES-module interop helpers,
-// about 170 bytes of the wx entry's budget. Bundling turns this into a plain function call.
-declare function require(id: 'eventemitter3'): typeof EventEmitterType
-const EventEmitter = require('eventemitter3')
 
 /**
  * Builds a client over one adapter: the public API over its parts, wired here: the connection's

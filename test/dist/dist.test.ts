@@ -73,6 +73,16 @@ describe('dist', () => {
     }
   })
 
+  it('inlines eventemitter3 as an ES module: no CommonJS wrapper in any unminified file (tsup.config.ts)', () => {
+    const files = readdirSync(dist).filter((file) => /^(index|wx|uni|web|testing)\.m?js$/.test(file))
+    expect(files).toHaveLength(10)
+    for (const file of files) {
+      const code = readFileSync(join(dist, file), 'utf8')
+      expect(code.includes('__commonJS'), file).toBe(false)
+      if (file !== 'testing.mjs' && file !== 'testing.js') expect(code.includes('node_modules/eventemitter3/index.js'), file).toBe(true)
+    }
+  })
+
   it('ships miniprogram_dist for WeChat build npm: index, wx and uni, CommonJS only, no maps or declarations', () => {
     expect(readdirSync(miniprogramDist).sort()).toEqual(['index.js', 'uni.js', 'wx.js'])
   })
