@@ -1,6 +1,6 @@
 import { copyFileSync, readFileSync } from 'node:fs'
 import { defineConfig } from 'tsup'
-import type { Plugin } from 'esbuild'
+import type { BuildOptions, Plugin } from 'esbuild'
 
 // The three builds run in parallel, so none of them cleans: `npm run build` empties the folders first.
 
@@ -23,6 +23,14 @@ const eventEmitterAsModule: Plugin = {
   },
 }
 
+// Fields of the SDK's internal records end with `_` (a request in the pool, an attempt: see
+// src/pool.ts and src/states.ts): no runtime API and no public type uses that spelling, so esbuild
+// renames them to short names, as it does local variables; the names cannot reach the published
+// types (test/dist checks both). `[^_]_$` leaves `__proto__`-style names alone.
+const esbuildOptions = (options: BuildOptions) => {
+  options.mangleProps = /[^_]_$/
+}
+
 export default defineConfig([
   {
     entry: {
@@ -40,6 +48,7 @@ export default defineConfig([
     splitting: false,
     noExternal: ['eventemitter3', 'nanoid'],
     esbuildPlugins: [eventEmitterAsModule],
+    esbuildOptions,
     define,
   },
   {
@@ -55,6 +64,7 @@ export default defineConfig([
     outExtension: () => ({ js: '.js' }),
     noExternal: ['eventemitter3', 'nanoid'],
     esbuildPlugins: [eventEmitterAsModule],
+    esbuildOptions,
     define,
   },
   {
@@ -67,6 +77,7 @@ export default defineConfig([
     outExtension: () => ({ js: '.js' }),
     noExternal: ['eventemitter3', 'nanoid'],
     esbuildPlugins: [eventEmitterAsModule],
+    esbuildOptions,
     define,
     // The global's declaration refers to `./web` (dist/web.d.ts), so it is copied, not bundled.
     onSuccess: async () => copyFileSync('src/entries/global.d.ts', 'dist/mp-socket.global.d.ts'),

@@ -21,7 +21,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
   const isCurrent = (attempt: Attempt) => machine.attempt === attempt
 
   function start(): Attempt {
-    const attempt: Attempt = { online: 0, heard: 0 }
+    const attempt: Attempt = { online_: 0, heard_: 0 }
     const context = { refresh: retry.refresh }
     enter('connecting', undefined, connectTimeout, () => end(attempt, CloseCode.ConnectTimeout, 'connect timeout'))
     // Inside a promise: a url() or login() that throws fails this attempt, not the caller.
@@ -43,7 +43,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
     // The query string often carries a token (`?token=...`): never log it.
     log('connect', address.split('?')[0])
     try {
-      attempt.socket = adapter.connect(
+      attempt.socket_ = adapter.connect(
         address,
         {
           open() {
@@ -88,19 +88,19 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
   function online(attempt: Attempt, reply?: unknown) {
     // A login the server accepted proves the token; without one, only time does (see `stableAfter`).
     if (login) retry.accepted()
-    attempt.online = attempt.heard = Date.now()
+    attempt.online_ = attempt.heard_ = Date.now()
     heartbeat.watch(attempt)
     hooks.online(reply)
   }
 
   function receive(attempt: Attempt, data: unknown) {
-    attempt.heard = Date.now()
+    attempt.heard_ = Date.now()
     if (machine.state === 'awaiting-pong') heartbeat.watch(attempt)
     const message = decode(protocol, data as Frame)
     if (!message) return log('ignored', data)
     if (message.kind === 'close') return end(attempt, message.code, message.reason, undefined, By.Server)
     if (message.kind !== 'ping') {
-      if (hooks.message(message)) attempt.served = true
+      if (hooks.message(message)) attempt.served_ = true
       return
     }
     // A ping id that cannot be encoded (a hostile frame) costs that frame, not the connection.
@@ -117,7 +117,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
    */
   function write(frame: OutgoingFrame): boolean {
     const attempt = machine.attempt
-    const socket = attempt && attempt.socket
+    const socket = attempt && attempt.socket_
     if (!socket) return false
     try {
       socket.send(ArrayBuffer.isView(frame) ? frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength) as ArrayBuffer : frame)
@@ -134,7 +134,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
 /** Closes an attempt's socket, with 1000 or our own 4xxx code: the ones every runtime accepts. @internal */
 export function closeQuietly(attempt: Attempt | undefined, code: number, reason: string) {
   try {
-    if (attempt && attempt.socket) attempt.socket.close(code < 4000 ? CloseCode.Normal : code, reason)
+    if (attempt && attempt.socket_) attempt.socket_.close(code < 4000 ? CloseCode.Normal : code, reason)
   } catch {
     // Already closing, or a runtime that refuses: the socket is given up either way.
   }

@@ -53,9 +53,9 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     closeQuietly(ended, code, reason)
     const error = new ClosedError(code, reason, cause)
     if (state === 'closed') return hooks.dropped(error, error)
-    const onlineFor = ended && ended.online ? Date.now() - ended.online : 0
+    const onlineFor = ended && ended.online_ ? Date.now() - ended.online_ : 0
     // An attempt exists only while running: `close()` and the stops below end the last one.
-    const next = retry.after(code, reason, by, onlineFor, error, refused, isSuspended(hiddenAt), ended && ended.served)
+    const next = retry.after(code, reason, by, onlineFor, error, refused, isSuspended(hiddenAt), ended && ended.served_)
     if (next instanceof Error) {
       stopped = next
       hooks.dropped(error, next)
@@ -113,7 +113,7 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
       // Resting: try now, unless the server stopped the client for good.
       if (RESTING[state]) return stopped instanceof FinalError ? undefined : restart()
       if (state === 'online' && heartbeat && attempt) {
-        if (liveness(Date.now() - attempt.heard, heartbeat, true) === PING) attempts.ping(attempt)
+        if (liveness(Date.now() - attempt.heard_, heartbeat, true) === PING) attempts.ping(attempt)
         else end(attempt, CloseCode.Silent, 'silent too long', undefined, By.Replacement)
       }
     },

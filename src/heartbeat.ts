@@ -19,7 +19,7 @@ export function createHeartbeat(
 
   function watch(attempt: Attempt) {
     if (!heartbeat) return enter('online')
-    const wait = liveness(Date.now() - attempt.heard, heartbeat)
+    const wait = liveness(Date.now() - attempt.heard_, heartbeat)
     if (wait === PING) ping(attempt)
     else enter('online', undefined, wait, () => watch(attempt))
   }

@@ -83,6 +83,15 @@ describe('dist', () => {
     }
   })
 
+  it('shortens the internal records\' `…_` fields everywhere, and no published type names one (tsup.config.ts)', () => {
+    const files = [...readdirSync(dist).map((file) => join(dist, file)), ...readdirSync(miniprogramDist).map((file) => join(miniprogramDist, file))]
+    expect(files.filter((file) => /\.d\.m?ts$/.test(file)).length).toBeGreaterThanOrEqual(10)
+    for (const file of files.filter((file) => /\.(m?js|d\.m?ts)$/.test(file))) {
+      // A name ending in one underscore (`expectsReply_`), as src/pool.ts and src/states.ts spell them.
+      expect(readFileSync(file, 'utf8').match(/[\w$]*[A-Za-z0-9$]_(?![\w$])/g), file).toBeNull()
+    }
+  })
+
   it('ships miniprogram_dist for WeChat build npm: index, wx and uni, CommonJS only, no maps or declarations', () => {
     expect(readdirSync(miniprogramDist).sort()).toEqual(['index.js', 'uni.js', 'wx.js'])
   })
