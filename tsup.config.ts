@@ -23,10 +23,10 @@ const eventEmitterAsModule: Plugin = {
   },
 }
 
-// Fields of the SDK's internal records end with `_` (a request in the pool, an attempt: see
-// src/pool.ts and src/states.ts): no runtime API and no public type uses that spelling, so esbuild
-// renames them to short names, as it does local variables; the names cannot reach the published
-// types (test/dist checks both). `[^_]_$` leaves `__proto__`-style names alone.
+// The fields of the SDK's internal objects end with `_` (a request in the pool, an attempt, the
+// connection's machine: src/pool.ts, src/states.ts, src/connection.ts): no runtime API and no
+// public type uses that spelling, so esbuild renames them to short names, as it does local
+// variables (test/dist checks that none ships, in code or types). `[^_]_$` leaves `__proto__` alone.
 const esbuildOptions = (options: BuildOptions) => {
   options.mangleProps = /[^_]_$/
 }

@@ -10,15 +10,15 @@ import type { Attempt, ConnectionHooks, Machine } from './states'
 /**
  * The work of an attempt, for the machine that runs it: read `url()` and `login()`, open the
  * socket within `connectTimeout`, log in, read frames, write them, keep the socket checked while
- * online (heartbeat.ts). Every state change goes through `machine.enter`, every end through
- * `machine.end`; a callback of an attempt that is no longer `machine.attempt` does nothing.
+ * online (heartbeat.ts). Every state change goes through `machine.enter_`, every end through
+ * `machine.end_`; a callback of an attempt that is no longer `machine.attempt_` does nothing.
  * @internal
  */
 export function createAttempts(machine: Machine, options: ResolvedOptions, adapter: Adapter, hooks: ConnectionHooks, retry: Retry) {
-  const { enter, end } = machine
+  const { enter_: enter, end_: end } = machine
   const { url, login, protocol, requestTimeout, connectTimeout, log } = options
   const heartbeat = createHeartbeat(machine, options, hooks, write)
-  const isCurrent = (attempt: Attempt) => machine.attempt === attempt
+  const isCurrent = (attempt: Attempt) => machine.attempt_ === attempt
 
   function start(): Attempt {
     const attempt: Attempt = { online_: 0, heard_: 0 }
@@ -31,7 +31,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
         ([address, payload]) => {
           if (!isCurrent(attempt)) return
           // Reading the login state is local and cheap; connectionLoop() skips the wait after a login.
-          if (login && payload == null) machine.loggedOut()
+          if (login && payload == null) machine.loggedOut_()
           else open(attempt, String(address), payload)
         },
         (error) => end(attempt, CloseCode.Abnormal, 'connect failed', error),
@@ -95,7 +95,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
 
   function receive(attempt: Attempt, data: unknown) {
     attempt.heard_ = Date.now()
-    if (machine.state === 'awaiting-pong') heartbeat.watch(attempt)
+    if (machine.state_ === 'awaiting-pong') heartbeat.watch(attempt)
     const message = decode(protocol, data as Frame)
     if (!message) return log('ignored', data)
     if (message.kind === 'close') return end(attempt, message.code, message.reason, undefined, By.Server)
@@ -116,7 +116,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
    * ends it). A view goes out as exactly its bytes: some runtimes send the whole buffer behind it.
    */
   function write(frame: OutgoingFrame): boolean {
-    const attempt = machine.attempt
+    const attempt = machine.attempt_
     const socket = attempt && attempt.socket_
     if (!socket) return false
     try {

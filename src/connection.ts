@@ -85,31 +85,32 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     enter('waiting-login', undefined, reconnect.maxDelay, connect)
   }
 
-  // What the client calls (`visible`: the app shown or hidden), and what its attempts see of it.
+  // What the client calls (`visible_`: the app shown or hidden), and what its attempts see of it.
+  // Internal, like an attempt's fields: the names end with `_`, shortened in the published build.
   const connection = {
-    get status() {
+    get status_() {
       return statusOf(state)
     },
-    get stopped() {
+    get stopped_() {
       return stopped
     },
-    get state() {
+    get state_() {
       return state
     },
-    get attempt() {
+    get attempt_() {
       return attempt
     },
-    enter,
-    end,
-    loggedOut,
-    start,
+    enter_: enter,
+    end_: end,
+    loggedOut_: loggedOut,
+    start_: start,
     /** Drops the current socket, if any, and connects now. */
-    reconnect() {
+    reconnect_() {
       if (attempt) end(attempt, CloseCode.Reconnect, 'reconnect', undefined, By.Replacement)
       else start()
     },
     /** The network came back or changed, or the app was shown: try now, or check the socket now. */
-    wake() {
+    wake_() {
       // Resting: try now, unless the server stopped the client for good.
       if (RESTING[state]) return stopped instanceof FinalError ? undefined : restart()
       if (state === 'online' && heartbeat && attempt) {
@@ -117,10 +118,10 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
         else end(attempt, CloseCode.Silent, 'silent too long', undefined, By.Replacement)
       }
     },
-    write: (frame: OutgoingFrame) => attempts.write(frame),
-    visible: (shown: boolean) => void (hiddenAt = shown || options.background ? 0 : Date.now()),
+    write_: (frame: OutgoingFrame) => attempts.write(frame),
+    visible_: (shown: boolean) => void (hiddenAt = shown || options.background ? 0 : Date.now()),
     /** `close()`: stops for good. */
-    close() {
+    close_() {
       if (state === 'closed') return
       enter('closed')
       end(attempt, CloseCode.Normal, 'closed by client')

@@ -11,7 +11,7 @@ import type { Attempt, ConnectionHooks, Machine } from './states'
  * @internal
  */
 export function createHeartbeat(
-  { enter, end }: Machine,
+  { enter_: enter, end_: end }: Machine,
   { heartbeat, protocol, login }: ResolvedOptions,
   hooks: ConnectionHooks,
   write: (frame: OutgoingFrame) => boolean,

@@ -7,10 +7,10 @@ import type { Status } from './types'
 
 /** What requests need from the connection. @internal */
 export interface RequestLink {
-  readonly status: Status
+  readonly status_: Status
   /** Why the loop stopped by itself, while it stays stopped. */
-  readonly stopped: Error | undefined
-  write(frame: OutgoingFrame): boolean
+  readonly stopped_: Error | undefined
+  write_(frame: OutgoingFrame): boolean
 }
 
 // One executor for every request's promise, which hands its settle functions over here: an executor
@@ -70,7 +70,7 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
       }
     } else request.frame_ = undefined
     request.data_ = undefined
-    if (link.write(frame) && !acknowledged && pool.take(request)) request.resolve_(undefined)
+    if (link.write_(frame) && !acknowledged && pool.take(request)) request.resolve_(undefined)
   }
 
   return {
@@ -82,11 +82,11 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
       // Whatever throws here (closed, a bad timeout, the queue full, data JSON cannot hold: a cycle, a
       // BigInt) rejects the returned promise, never the caller.
       try {
-        if (link.status === 'closed') throw new OfflineError('called after close()')
+        if (link.status_ === 'closed') throw new OfflineError('called after close()')
         // Stopped by itself: nothing will send it until connectionLoop() or reconnect().
-        if (link.stopped && !direct) throw link.stopped
+        if (link.stopped_ && !direct) throw link.stopped_
         if (!(timeout > 0)) throw new RangeError('timeout must be > 0')
-        const online = direct || link.status === 'online'
+        const online = direct || link.status_ === 'online'
         if (!online && pool.list().filter((request) => !request.sent_).length >= queueMax) {
           throw new OfflineError(queueMax ? 'queue full' : 'offline')
         }
@@ -124,7 +124,7 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
       dedupe = window
       scope = dedupeScope
       for (const request of pool.list()) {
-        if (link.status !== 'online' || request.sent_) continue
+        if (link.status_ !== 'online' || request.sent_) continue
         try {
           if (!request.dropped_ || resendable(request)) write(request)
           else if (pool.take(request)) request.reject_(request.dropped_)

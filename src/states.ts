@@ -83,13 +83,13 @@ export interface ConnectionHooks {
 
 /** What an attempt (attempt.ts) sees of the machine (connection.ts) that runs it. @internal */
 export interface Machine {
-  readonly state: State
+  readonly state_: State
   /** The attempt running now, if any. */
-  readonly attempt: Attempt | undefined
+  readonly attempt_: Attempt | undefined
   /** Leaves the current state (and its timer) for `next`, whose timer runs `onTimer` after `delay` ms. */
-  enter(next: State, error?: Error, delay?: number, onTimer?: () => void): void
+  enter_(next: State, error?: Error, delay?: number, onTimer?: () => void): void
   /** Ends `attempt` (nothing when it is no longer the current one); see `end` in connection.ts. */
-  end(attempt: Attempt | undefined, code: number, reason: string, cause?: unknown, by?: By, refused?: boolean): void
+  end_(attempt: Attempt | undefined, code: number, reason: string, cause?: unknown, by?: By, refused?: boolean): void
   /** `login()` returned nothing: wait for one. */
-  loggedOut(): void
+  loggedOut_(): void
 }
