@@ -22,10 +22,12 @@ const miniprogramDist = join(__dirname, '../../miniprogram_dist')
  * These are the sizes reached (plus a few bytes), not the goals. Issues 16, 17 and 20 allowed the
  * wx entry 150 + 250 + 350 B over 5,926 B (6,676 B); the state machine split into files, exactly
  * once, the app lifecycle, persisted positions, presence and history reached 7,258 B (bench/size.mjs);
- * the backoff restarted by an answered request and the pool keyed by number 7,328 B (+70 B).
+ * the backoff restarted by an answered request and the pool keyed by number 7,328 B (+70 B);
+ * eventemitter3 inlined as an ES module and the internal objects' `…_` fields shortened by the
+ * build (tsup.config.ts) 7,110 B (-218 B; 7,171 B as this test bundles it, with every export).
  * What each feature costs is in docs/benchmarks.md; a raise needs a reason in the CHANGELOG.
  */
-export const BUDGETS: Record<string, number> = { wx: 7400, uni: 7450, web: 7440, index: 9030 }
+export const BUDGETS: Record<string, number> = { wx: 7190, uni: 7245, web: 7250, index: 8800 }
 
 export async function minGzipSize(entry: string) {
   const result = await build({
