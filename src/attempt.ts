@@ -10,18 +10,18 @@ import type { Attempt, ConnectionHooks, Machine } from './states'
 /**
  * The work of an attempt, for the machine that runs it: read `url()` and `login()`, open the
  * socket within `connectTimeout`, log in, read frames, write them, keep the socket checked while
- * online (heartbeat.ts). Every state change goes through `machine.enter`, every end through
- * `machine.end`; a callback of an attempt that is no longer `machine.attempt` does nothing.
+ * online (heartbeat.ts). Every state change goes through `machine.enter_`, every end through
+ * `machine.end_`; a callback of an attempt that is no longer `machine.attempt_` does nothing.
  * @internal
  */
 export function createAttempts(machine: Machine, options: ResolvedOptions, adapter: Adapter, hooks: ConnectionHooks, retry: Retry) {
-  const { enter, end } = machine
+  const { enter_: enter, end_: end } = machine
   const { url, login, protocol, requestTimeout, connectTimeout, log } = options
   const heartbeat = createHeartbeat(machine, options, hooks, write)
-  const isCurrent = (attempt: Attempt) => machine.attempt === attempt
+  const isCurrent = (attempt: Attempt) => machine.attempt_ === attempt
 
   function start(): Attempt {
-    const attempt: Attempt = { online: 0, heard: 0 }
+    const attempt: Attempt = { online_: 0, heard_: 0 }
     const context = { refresh: retry.refresh }
     enter('connecting', undefined, connectTimeout, () => end(attempt, CloseCode.ConnectTimeout, 'connect timeout'))
     // Inside a promise: a url() or login() that throws fails this attempt, not the caller.
@@ -31,7 +31,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
         ([address, payload]) => {
           if (!isCurrent(attempt)) return
           // Reading the login state is local and cheap; connectionLoop() skips the wait after a login.
-          if (login && payload == null) machine.loggedOut()
+          if (login && payload == null) machine.loggedOut_()
           else open(attempt, String(address), payload)
         },
         (error) => end(attempt, CloseCode.Abnormal, 'connect failed', error),
@@ -43,7 +43,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
     // The query string often carries a token (`?token=...`): never log it.
     log('connect', address.split('?')[0])
     try {
-      attempt.socket = adapter.connect(
+      attempt.socket_ = adapter.connect(
         address,
         {
           open() {
@@ -88,19 +88,19 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
   function online(attempt: Attempt, reply?: unknown) {
     // A login the server accepted proves the token; without one, only time does (see `stableAfter`).
     if (login) retry.accepted()
-    attempt.online = attempt.heard = Date.now()
+    attempt.online_ = attempt.heard_ = Date.now()
     heartbeat.watch(attempt)
     hooks.online(reply)
   }
 
   function receive(attempt: Attempt, data: unknown) {
-    attempt.heard = Date.now()
-    if (machine.state === 'awaiting-pong') heartbeat.watch(attempt)
+    attempt.heard_ = Date.now()
+    if (machine.state_ === 'awaiting-pong') heartbeat.watch(attempt)
     const message = decode(protocol, data as Frame)
     if (!message) return log('ignored', data)
     if (message.kind === 'close') return end(attempt, message.code, message.reason, undefined, By.Server)
     if (message.kind !== 'ping') {
-      if (hooks.message(message)) attempt.served = true
+      if (hooks.message(message)) attempt.served_ = true
       return
     }
     // A ping id that cannot be encoded (a hostile frame) costs that frame, not the connection.
@@ -116,8 +116,8 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
    * ends it). A view goes out as exactly its bytes: some runtimes send the whole buffer behind it.
    */
   function write(frame: OutgoingFrame): boolean {
-    const attempt = machine.attempt
-    const socket = attempt && attempt.socket
+    const attempt = machine.attempt_
+    const socket = attempt && attempt.socket_
     if (!socket) return false
     try {
       socket.send(ArrayBuffer.isView(frame) ? frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength) as ArrayBuffer : frame)
@@ -134,7 +134,7 @@ export function createAttempts(machine: Machine, options: ResolvedOptions, adapt
 /** Closes an attempt's socket, with 1000 or our own 4xxx code: the ones every runtime accepts. @internal */
 export function closeQuietly(attempt: Attempt | undefined, code: number, reason: string) {
   try {
-    if (attempt && attempt.socket) attempt.socket.close(code < 4000 ? CloseCode.Normal : code, reason)
+    if (attempt && attempt.socket_) attempt.socket_.close(code < 4000 ? CloseCode.Normal : code, reason)
   } catch {
     // Already closing, or a runtime that refuses: the socket is given up either way.
   }

@@ -1,4 +1,4 @@
-import type EventEmitterType from 'eventemitter3'
+import EventEmitter from 'eventemitter3'
 import type { Adapter } from './adapters/types'
 import { createConnection } from './connection'
 import { OfflineError } from './errors'
@@ -11,11 +11,6 @@ import type { Position } from './protocol'
 import { createRequests } from './requests'
 import { createSubscriptions } from './subscriptions'
 import type { MpSocket, PushMap, RequestMap, RequestOptions, SendOptions, Subscription, Untyped } from './types'
-
-// eventemitter3 is CommonJS: `require` bundles it without esbuild's ES-module interop helpers,
-// about 170 bytes of the wx entry's budget. Bundling turns this into a plain function call.
-declare function require(id: 'eventemitter3'): typeof EventEmitterType
-const EventEmitter = require('eventemitter3')
 
 /**
  * Builds a client over one adapter: the public API over its parts, wired here: the connection's
@@ -38,7 +33,7 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
   let unwatch: (() => void) | undefined
   const subscriptions = createSubscriptions({
     EventEmitter,
-    request: (event, data, queued) => (queued || connection.status === 'online' ? requests.make(event, data, requestTimeout, true, !queued) : undefined),
+    request: (event, data, queued) => (queued || connection.status_ === 'online' ? requests.make(event, data, requestTimeout, true, !queued) : undefined),
     listen,
     unlisten,
     log,
@@ -70,14 +65,14 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
     dropped(error, stopped) {
       requests.fail(error, stopped)
       // `ready()` waiters: closed, they learn that calling again is no use.
-      if (stopped) statusChanges.emit('ready', connection.status === 'closed' ? new OfflineError('client closed') : stopped)
+      if (stopped) statusChanges.emit('ready', connection.status_ === 'closed' ? new OfflineError('client closed') : stopped)
     },
     status: (next, previous, error) => statusChanges.emit('change', next, previous, error),
   })
   const requests = createRequests(resolved, connection)
 
   function assertNotClosed() {
-    if (connection.status === 'closed') throw new OfflineError('called after close()')
+    if (connection.status_ === 'closed') throw new OfflineError('called after close()')
   }
 
   function watch() {
@@ -86,17 +81,17 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
 
   return {
     get status() {
-      return connection.status
+      return connection.status_
     },
     connectionLoop() {
       assertNotClosed()
       watch()
-      connection.start()
+      connection.start_()
     },
     reconnect() {
       assertNotClosed()
       watch()
-      connection.reconnect()
+      connection.reconnect_()
     },
     request: (event: string, data?: unknown, { timeout = requestTimeout, retry }: RequestOptions = {}) =>
       requests.make(event, data, timeout, true, false, retry !== false) as Promise<never>,
@@ -118,9 +113,9 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
         assertNotClosed()
         // Stopped by itself (gave up, the server's final decision): nothing will connect until
         // connectionLoop() or reconnect(), so waiting would hang.
-        const stopped = connection.stopped
+        const stopped = connection.stopped_
         if (stopped) reject(stopped)
-        else if (connection.status === 'online') resolve()
+        else if (connection.status_ === 'online') resolve()
         else statusChanges.once('ready', (error?: Error) => (error ? reject(error) : resolve()))
       }),
     onStatus: (listener) => listen(statusChanges, 'change', listener),
@@ -131,11 +126,11 @@ export function createClient<P extends PushMap = Untyped, R extends RequestMap =
       return subscriptions.subscribe(channel) as Subscription<C>
     },
     close() {
-      if (connection.status === 'closed') return
+      if (connection.status_ === 'closed') return
       if (unwatch) unwatch()
       unwatch = undefined
       persistence.flush()
-      connection.close()
+      connection.close_()
       subscriptions.clear()
       pushes.removeAllListeners()
       statusChanges.removeAllListeners()

@@ -53,9 +53,9 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     closeQuietly(ended, code, reason)
     const error = new ClosedError(code, reason, cause)
     if (state === 'closed') return hooks.dropped(error, error)
-    const onlineFor = ended && ended.online ? Date.now() - ended.online : 0
+    const onlineFor = ended && ended.online_ ? Date.now() - ended.online_ : 0
     // An attempt exists only while running: `close()` and the stops below end the last one.
-    const next = retry.after(code, reason, by, onlineFor, error, refused, isSuspended(hiddenAt), ended && ended.served)
+    const next = retry.after(code, reason, by, onlineFor, error, refused, isSuspended(hiddenAt), ended && ended.served_)
     if (next instanceof Error) {
       stopped = next
       hooks.dropped(error, next)
@@ -85,42 +85,43 @@ export function createConnection(options: ResolvedOptions, adapter: Adapter, hoo
     enter('waiting-login', undefined, reconnect.maxDelay, connect)
   }
 
-  // What the client calls (`visible`: the app shown or hidden), and what its attempts see of it.
+  // What the client calls (`visible_`: the app shown or hidden), and what its attempts see of it.
+  // Internal, like an attempt's fields: the names end with `_`, shortened in the published build.
   const connection = {
-    get status() {
+    get status_() {
       return statusOf(state)
     },
-    get stopped() {
+    get stopped_() {
       return stopped
     },
-    get state() {
+    get state_() {
       return state
     },
-    get attempt() {
+    get attempt_() {
       return attempt
     },
-    enter,
-    end,
-    loggedOut,
-    start,
+    enter_: enter,
+    end_: end,
+    loggedOut_: loggedOut,
+    start_: start,
     /** Drops the current socket, if any, and connects now. */
-    reconnect() {
+    reconnect_() {
       if (attempt) end(attempt, CloseCode.Reconnect, 'reconnect', undefined, By.Replacement)
       else start()
     },
     /** The network came back or changed, or the app was shown: try now, or check the socket now. */
-    wake() {
+    wake_() {
       // Resting: try now, unless the server stopped the client for good.
       if (RESTING[state]) return stopped instanceof FinalError ? undefined : restart()
       if (state === 'online' && heartbeat && attempt) {
-        if (liveness(Date.now() - attempt.heard, heartbeat, true) === PING) attempts.ping(attempt)
+        if (liveness(Date.now() - attempt.heard_, heartbeat, true) === PING) attempts.ping(attempt)
         else end(attempt, CloseCode.Silent, 'silent too long', undefined, By.Replacement)
       }
     },
-    write: (frame: OutgoingFrame) => attempts.write(frame),
-    visible: (shown: boolean) => void (hiddenAt = shown || options.background ? 0 : Date.now()),
+    write_: (frame: OutgoingFrame) => attempts.write(frame),
+    visible_: (shown: boolean) => void (hiddenAt = shown || options.background ? 0 : Date.now()),
     /** `close()`: stops for good. */
-    close() {
+    close_() {
       if (state === 'closed') return
       enter('closed')
       end(attempt, CloseCode.Normal, 'closed by client')

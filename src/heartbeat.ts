@@ -11,7 +11,7 @@ import type { Attempt, ConnectionHooks, Machine } from './states'
  * @internal
  */
 export function createHeartbeat(
-  { enter, end }: Machine,
+  { enter_: enter, end_: end }: Machine,
   { heartbeat, protocol, login }: ResolvedOptions,
   hooks: ConnectionHooks,
   write: (frame: OutgoingFrame) => boolean,
@@ -19,7 +19,7 @@ export function createHeartbeat(
 
   function watch(attempt: Attempt) {
     if (!heartbeat) return enter('online')
-    const wait = liveness(Date.now() - attempt.heard, heartbeat)
+    const wait = liveness(Date.now() - attempt.heard_, heartbeat)
     if (wait === PING) ping(attempt)
     else enter('online', undefined, wait, () => watch(attempt))
   }

@@ -16,24 +16,24 @@ export const SUSPEND_AFTER = 5000
 export const isSuspended = (hiddenAt: number) => hiddenAt > 0 && Date.now() - hiddenAt >= SUSPEND_AFTER
 
 /**
- * Listens to the app's life through the adapter: `wake` when the app is shown or the network is
- * back, `visible` when it is hidden or shown; what was handled is written to storage as the app
+ * Listens to the app's life through the adapter: `wake_` when the app is shown or the network is
+ * back, `visible_` when it is hidden or shown; what was handled is written to storage as the app
  * goes to the background, where it may be killed. A runtime whose app events throw (uni-h5 outside
  * a uni-app: `getApp is not defined`) costs the wake-ups, not the client. Returns the remover.
  * @internal
  */
 export function watchApp(
   adapter: Adapter,
-  connection: { wake(): void; visible(shown: boolean): void },
+  connection: { wake_(): void; visible_(shown: boolean): void },
   persistence: { flush(): void },
   log: (...args: unknown[]) => void,
 ): (() => void) | undefined {
   try {
     return (
       adapter.watch &&
-      adapter.watch(connection.wake, (shown) => {
+      adapter.watch(connection.wake_, (shown) => {
         if (!shown) persistence.flush()
-        connection.visible(shown)
+        connection.visible_(shown)
       })
     )
   } catch (error) {

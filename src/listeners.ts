@@ -1,6 +1,7 @@
 import type EventEmitter from 'eventemitter3'
 
-type Listener = ((...args: unknown[]) => void) & { original?: unknown }
+/** A handler as registered: the wrapper, with the app's own function (`_`: internal, shortened in builds). */
+type Listener = ((...args: unknown[]) => void) & { original_?: unknown }
 
 /**
  * Handler registration for every emitter of a client (pushes, statuses, subscriptions): a handler
@@ -18,7 +19,7 @@ export function createListeners(log: (...args: unknown[]) => void) {
           log(event, error)
         }
       }
-      wrapped.original = listener
+      wrapped.original_ = listener
       if (once) emitter.once(event, wrapped)
       else emitter.on(event, wrapped)
       return () => void emitter.off(event, wrapped)
@@ -26,7 +27,7 @@ export function createListeners(log: (...args: unknown[]) => void) {
     /** Removes what `listen` added for `handler`. */
     unlisten(emitter: EventEmitter, event: string, handler: unknown) {
       for (const wrapped of emitter.listeners(event) as Listener[]) {
-        if (wrapped.original === handler) emitter.off(event, wrapped)
+        if (wrapped.original_ === handler) emitter.off(event, wrapped)
       }
     },
   }

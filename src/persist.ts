@@ -83,6 +83,6 @@ export function createPersistence(positions: Map<string, Position>, storage: Pos
 /** The storage the `persist` option asks for: `true`, the runtime's (an error where there is none). @internal */
 export function storageFor(persist: boolean | PositionStorage | undefined, adapter: Adapter): PositionStorage | undefined {
   if (persist !== true) return persist || undefined
-  if (!adapter.storage) throw new MpSocketError('persist: true needs a runtime with storage (wx, uni, my, tt, Taro, a browser): pass persist: { get, set }')
+  if (!adapter.storage) throw new MpSocketError('persist: true: this runtime has no storage; pass persist: { get, set }')
   return adapter.storage
 }

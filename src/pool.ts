@@ -1,38 +1,42 @@
 import { TimeoutError, type ClosedError } from './errors'
 import type { OutgoingFrame } from './protocol'
 
-/** A request from the moment it is made until it settles. @internal */
+/**
+ * A request from the moment it is made until it settles. Its fields end with `_`, the mark of an
+ * internal record's field: the published build renames them to short names (tsup.config.ts).
+ * @internal
+ */
 export interface Pending {
-  readonly id: string
+  readonly id_: string
   /** Its number among the client's requests (the counter its id ends with): its key in the pool. */
-  readonly n: number
-  readonly event: string
+  readonly n_: number
+  readonly event_: string
   /**
    * The encoded frame while it may be written: `undefined` once written (unless it may be written
    * again), and for a one-way message until it is written (see `data`).
    */
-  frame: OutgoingFrame | undefined
+  frame_: OutgoingFrame | undefined
   /** A one-way message's data, encoded when written: to a deduplicating server, as a request. */
-  data?: unknown
+  data_?: unknown
   /** `false` for one-way messages: done once written, or once acknowledged by a deduplicating server. */
-  readonly expectsReply: boolean
+  readonly expectsReply_: boolean
   /** The connection's own (login, heartbeat): its reply says nothing of the server serving the app. */
-  readonly direct: boolean
+  readonly direct_: boolean
   /** May be written again, with the same id, after its socket died (`retry`, and the server deduplicates). */
-  readonly retry: boolean
+  readonly retry_: boolean
   /** When it was first written (0: not yet): a resend stays within the server's window from then. */
-  written: number
+  written_: number
   /** The server's `dedupeScope` when it was first written: resent only within the same. */
-  scope?: unknown
+  scope_?: unknown
   /** Why its socket ended, while it waits to be written again on the next connection. */
-  dropped?: ClosedError
+  dropped_?: ClosedError
   /** Its limit in ms, and the `Date.now()` past which it times out. */
-  readonly timeout: number
-  deadline: number
+  readonly timeout_: number
+  deadline_: number
   /** Written to a socket; `false` while it waits in the queue. */
-  sent: boolean
-  resolve(body: unknown): void
-  reject(error: Error): void
+  sent_: boolean
+  resolve_(body: unknown): void
+  reject_(error: Error): void
 }
 
 /**
@@ -74,18 +78,18 @@ export function createPool() {
     const now = Date.now()
     let next = Infinity
     for (const request of list()) {
-      if (request.deadline <= now) {
+      if (request.deadline_ <= now) {
         take(request)
-        request.reject(new TimeoutError(request.event, request.timeout))
-      } else if (request.deadline < next) next = request.deadline
+        request.reject_(new TimeoutError(request.event_, request.timeout_))
+      } else if (request.deadline_ < next) next = request.deadline_
     }
     if (next < Infinity) arm(next, now)
   }
 
   /** Takes `request` out: `true` once, while it is in the pool; whoever gets it settles it. */
   function take(request: Pending): boolean {
-    if (requests[request.n] !== request) return false
-    delete requests[request.n]
+    if (requests[request.n_] !== request) return false
+    delete requests[request.n_]
     // An empty pool holds no timer (so close() leaves none); otherwise a timer that finds
     // nothing due just sets itself for the next deadline.
     if (!--size) {
@@ -109,11 +113,11 @@ export function createPool() {
     get: (n: number): Pending | undefined => requests[n],
     /** Adds a request that rejects with `TimeoutError` unless taken out before its deadline. */
     add(request: Pending) {
-      requests[request.n] = request
+      requests[request.n_] = request
       size++
       const now = Date.now()
-      request.deadline = now + request.timeout
-      if (request.deadline < due) arm(request.deadline, now)
+      request.deadline_ = now + request.timeout_
+      if (request.deadline_ < due) arm(request.deadline_, now)
     },
     list,
   }

@@ -7,18 +7,18 @@ import type { Status } from './types'
 
 /** What requests need from the connection. @internal */
 export interface RequestLink {
-  readonly status: Status
+  readonly status_: Status
   /** Why the loop stopped by itself, while it stays stopped. */
-  readonly stopped: Error | undefined
-  write(frame: OutgoingFrame): boolean
+  readonly stopped_: Error | undefined
+  write_(frame: OutgoingFrame): boolean
 }
 
 // One executor for every request's promise, which hands its settle functions over here: an executor
 // closure per request was about 125 bytes of garbage per request on the hot path.
-const captured = {} as Pick<Pending, 'resolve' | 'reject'>
-function captureSettlers(resolve: Pending['resolve'], reject: Pending['reject']) {
-  captured.resolve = resolve
-  captured.reject = reject
+const captured = {} as Pick<Pending, 'resolve_' | 'reject_'>
+function captureSettlers(resolve: Pending['resolve_'], reject: Pending['reject_']) {
+  captured.resolve_ = resolve
+  captured.reject_ = reject
 }
 
 /**
@@ -51,26 +51,26 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
    * same scope, within the window). A socket closed for a frame too big (1009) is not retried.
    */
   const resendable = (request: Pending, error?: ClosedError) =>
-    request.retry && dedupe > 0 && request.scope === scope && Date.now() - request.written < dedupe && !(error && error.code === 1009)
+    request.retry_ && dedupe > 0 && request.scope_ === scope && Date.now() - request.written_ < dedupe && !(error && error.code === 1009)
 
   function write(request: Pending) {
     // A deduplicating server acknowledges one-way messages too: they go out as requests.
-    const acknowledged = request.expectsReply || dedupe > 0
-    const { id, event, data } = request
-    const frame = request.frame || (acknowledged ? protocol.encodeRequest(id, event, data) : protocol.encodeSend(event, data))
-    request.sent = true
+    const acknowledged = request.expectsReply_ || dedupe > 0
+    const { id_: id, event_: event, data_: data } = request
+    const frame = request.frame_ || (acknowledged ? protocol.encodeRequest(id, event, data) : protocol.encodeSend(event, data))
+    request.sent_ = true
     // Nothing reads the frame once written unless it may be written again: dropped here, it dies
     // young instead of being copied by every GC while the reply is awaited. Only a request that
     // may be resent needs to know when and under which scope it was first written.
-    if (request.retry && dedupe > 0) {
-      request.frame = frame
-      if (!request.written) {
-        request.written = Date.now()
-        request.scope = scope
+    if (request.retry_ && dedupe > 0) {
+      request.frame_ = frame
+      if (!request.written_) {
+        request.written_ = Date.now()
+        request.scope_ = scope
       }
-    } else request.frame = undefined
-    request.data = undefined
-    if (link.write(frame) && !acknowledged && pool.take(request)) request.resolve(undefined)
+    } else request.frame_ = undefined
+    request.data_ = undefined
+    if (link.write_(frame) && !acknowledged && pool.take(request)) request.resolve_(undefined)
   }
 
   return {
@@ -82,12 +82,12 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
       // Whatever throws here (closed, a bad timeout, the queue full, data JSON cannot hold: a cycle, a
       // BigInt) rejects the returned promise, never the caller.
       try {
-        if (link.status === 'closed') throw new OfflineError('called after close()')
+        if (link.status_ === 'closed') throw new OfflineError('called after close()')
         // Stopped by itself: nothing will send it until connectionLoop() or reconnect().
-        if (link.stopped && !direct) throw link.stopped
+        if (link.stopped_ && !direct) throw link.stopped_
         if (!(timeout > 0)) throw new RangeError('timeout must be > 0')
-        const online = direct || link.status === 'online'
-        if (!online && pool.list().filter((request) => !request.sent).length >= queueMax) {
+        const online = direct || link.status_ === 'online'
+        if (!online && pool.list().filter((request) => !request.sent_).length >= queueMax) {
           throw new OfflineError(queueMax ? 'queue full' : 'offline')
         }
         const n = idCounter++
@@ -95,7 +95,7 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
         // A one-way message is encoded when written, once it is known whether the server acknowledges it.
         const frame = expectsReply ? protocol.encodeRequest(id, event, data) : undefined
         const promise = new Promise(captureSettlers)
-        const request: Pending = { id, n, event, frame, data: frame ? undefined : data, expectsReply, direct, retry, written: 0, timeout, deadline: 0, sent: false, resolve: captured.resolve, reject: captured.reject }
+        const request: Pending = { id_: id, n_: n, event_: event, frame_: frame, data_: frame ? undefined : data, expectsReply_: expectsReply, direct_: direct, retry_: retry, written_: 0, timeout_: timeout, deadline_: 0, sent_: false, resolve_: captured.resolve_, reject_: captured.reject_ }
         pool.add(request)
         if (online) write(request)
         return promise
@@ -111,10 +111,10 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
       const id = String(reply.id)
       // Its number from its id; the whole id must match (another client's prefix, junk after it).
       const request = pool.get(parseInt(id.slice(6), 36))
-      if (!request || request.id !== id || !pool.take(request)) return log('ignored', reply)
-      if (reply.ok || !request.expectsReply) request.resolve(request.expectsReply ? reply.body : undefined)
-      else request.reject(new ServerError(request.event, reply.code, reply.body))
-      return !request.direct
+      if (!request || request.id_ !== id || !pool.take(request)) return log('ignored', reply)
+      if (reply.ok || !request.expectsReply_) request.resolve_(request.expectsReply_ ? reply.body : undefined)
+      else request.reject_(new ServerError(request.event_, reply.code, reply.body))
+      return !request.direct_
     },
     /**
      * Logged in (`window`: the login reply's `dedupe`, 0 for none): writes what waited, oldest first
@@ -124,13 +124,13 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
       dedupe = window
       scope = dedupeScope
       for (const request of pool.list()) {
-        if (link.status !== 'online' || request.sent) continue
+        if (link.status_ !== 'online' || request.sent_) continue
         try {
-          if (!request.dropped || resendable(request)) write(request)
-          else if (pool.take(request)) request.reject(request.dropped)
+          if (!request.dropped_ || resendable(request)) write(request)
+          else if (pool.take(request)) request.reject_(request.dropped_)
         } catch (error) {
           // A one-way message whose data the protocol cannot encode fails alone.
-          if (pool.take(request)) request.reject(error as Error)
+          if (pool.take(request)) request.reject_(error as Error)
         }
       }
     },
@@ -140,11 +140,11 @@ export function createRequests(options: Pick<ResolvedOptions, 'protocol' | 'queu
      */
     fail(error: ClosedError, stopped?: Error) {
       for (const request of pool.list()) {
-        if (request.sent && resendable(request, error)) {
-          request.sent = false
-          request.dropped = error
-        } else if (request.sent && pool.take(request)) request.reject(error)
-        if (stopped && !request.sent && pool.take(request)) request.reject(request.dropped || stopped)
+        if (request.sent_ && resendable(request, error)) {
+          request.sent_ = false
+          request.dropped_ = error
+        } else if (request.sent_ && pool.take(request)) request.reject_(error)
+        if (stopped && !request.sent_ && pool.take(request)) request.reject_(request.dropped_ || stopped)
       }
     },
   }

@@ -48,18 +48,19 @@ export const statusOf = (state: State) =>
 
 /**
  * One try at a connection, from `connect()` until its end: its socket and what it has seen.
- * Its callbacks do nothing once it is no longer the machine's current attempt.
+ * Its callbacks do nothing once it is no longer the machine's current attempt. Its fields end
+ * with `_`, as a pooled request's (`Pending`, pool.ts) do: shortened in the published build.
  * @internal
  */
 export interface Attempt {
   /** Set once the adapter returned it. */
-  socket?: Connection
+  socket_?: Connection
   /** When it went online (0: not yet). */
-  online: number
+  online_: number
   /** When it last received a frame. */
-  heard: number
+  heard_: number
   /** It answered one of the app's requests: the server behind it works, whatever its time online. */
-  served?: boolean
+  served_?: boolean
 }
 
 /** What the connection needs from the client around it. @internal */
@@ -82,13 +83,13 @@ export interface ConnectionHooks {
 
 /** What an attempt (attempt.ts) sees of the machine (connection.ts) that runs it. @internal */
 export interface Machine {
-  readonly state: State
+  readonly state_: State
   /** The attempt running now, if any. */
-  readonly attempt: Attempt | undefined
+  readonly attempt_: Attempt | undefined
   /** Leaves the current state (and its timer) for `next`, whose timer runs `onTimer` after `delay` ms. */
-  enter(next: State, error?: Error, delay?: number, onTimer?: () => void): void
+  enter_(next: State, error?: Error, delay?: number, onTimer?: () => void): void
   /** Ends `attempt` (nothing when it is no longer the current one); see `end` in connection.ts. */
-  end(attempt: Attempt | undefined, code: number, reason: string, cause?: unknown, by?: By, refused?: boolean): void
+  end_(attempt: Attempt | undefined, code: number, reason: string, cause?: unknown, by?: By, refused?: boolean): void
   /** `login()` returned nothing: wait for one. */
-  loggedOut(): void
+  loggedOut_(): void
 }

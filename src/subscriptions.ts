@@ -37,7 +37,8 @@ const PRESENCE = Symbol()
  */
 export function createSubscriptions(hooks: SubscriptionHooks) {
   const { EventEmitter, request, listen, unlisten, log, positions, moved } = hooks
-  const active = new Map<string, Subscription & { handlers: EventEmitterType; subscribe(): void }>()
+  // Beside what the app sees of a subscription, its internal fields (`_`: shortened in the published build).
+  const active = new Map<string, Subscription & { handlers_: EventEmitterType; subscribe_(): void }>()
 
   /** Keeps `position` for `stream` unless it is not newer; `false`: already handled. */
   function accept(stream: string, position: Position) {
@@ -69,7 +70,7 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
     first.then(undefined, () => {})
     const subscription = {
       channel,
-      handlers,
+      handlers_: handlers,
       on: (event: string, handler: (message: never) => void) => listen(handlers, event, handler),
       off: (event: string, handler: unknown) => unlisten(handlers, event, handler),
       onSubscribed: (listener: (recovery: Recovery) => void) => listen(handlers, SUBSCRIBED, listener),
@@ -87,7 +88,7 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
         if (sent) sent.then(undefined, (error) => log('unsubscribe', channel, error))
       },
       /** Sends the subscribe with the position kept; called now when online and after every login. */
-      subscribe() {
+      subscribe_() {
         const sent = request('subscribe', { channel, since: positions.get(channel) || null })
         if (!sent) return
         sent.then(
@@ -110,7 +111,7 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
       },
     }
     active.set(channel, subscription)
-    subscription.subscribe()
+    subscription.subscribe_()
     return subscription
   }
 
@@ -121,7 +122,7 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
     /** After a login: reads its reply, then follows every channel again. */
     loggedIn(body: unknown) {
       const recovery = settle('', body)
-      for (const subscription of active.values()) subscription.subscribe()
+      for (const subscription of active.values()) subscription.subscribe_()
       return recovery
     },
     /**
@@ -132,12 +133,12 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
       if (position && !accept(channel || '', position)) return false
       if (channel === undefined) return true
       const subscription = active.get(channel)
-      if (subscription) subscription.handlers.emit(event === '$presence' ? PRESENCE : event, message)
+      if (subscription) subscription.handlers_.emit(event === '$presence' ? PRESENCE : event, message)
       return false
     },
     /** `close()`: every subscription ends. */
     clear() {
-      for (const subscription of active.values()) subscription.handlers.removeAllListeners()
+      for (const subscription of active.values()) subscription.handlers_.removeAllListeners()
       active.clear()
     },
   }

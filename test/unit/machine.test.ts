@@ -38,7 +38,7 @@ const reach: Record<State, (s: Setup) => Promise<void> | void> = {
   stopped: () => {},
   'waiting-login': () => {},
   connecting: async ({ connection }) => {
-    connection.start()
+    connection.start_()
     await flush()
   },
   backoff: async (s) => {
@@ -63,21 +63,21 @@ const reach: Record<State, (s: Setup) => Promise<void> | void> = {
     hideFor5s(s)
     s.fake.last.serverClose(1000, 'interrupted')
   },
-  closed: ({ connection }) => connection.close(),
+  closed: ({ connection }) => connection.close_(),
 }
 
 /** The app goes to the background and the runtime's grace period passes (no timer fires). */
 function hideFor5s({ connection }: Setup) {
-  connection.visible(false)
+  connection.visible_(false)
   vi.setSystemTime(Date.now() + 5000)
 }
 
 /** The events the machine takes; `socket` ones need an attempt with a socket. */
 const events: Record<string, (s: Setup) => Promise<void> | void> = {
-  start: ({ connection }) => connection.start(),
-  reconnect: ({ connection }) => connection.reconnect(),
-  wake: ({ connection }) => connection.wake(),
-  close: ({ connection }) => connection.close(),
+  start: ({ connection }) => connection.start_(),
+  reconnect: ({ connection }) => connection.reconnect_(),
+  wake: ({ connection }) => connection.wake_(),
+  close: ({ connection }) => connection.close_(),
   'next timer': () => vi.advanceTimersToNextTimerAsync().then(() => {}),
   'socket open': ({ fake }) => fake.last.open(),
   'socket error': ({ fake }) => fake.last.fail(),
@@ -88,8 +88,8 @@ const events: Record<string, (s: Setup) => Promise<void> | void> = {
   'login refused 401': ({ fake }) => fake.last.reply('login', 'no', 401),
   'any frame': ({ fake }) => fake.last.receive({ type: 'app', event: 'e' }),
   'shown (visible, wake)': ({ connection }) => {
-    connection.visible(true)
-    connection.wake()
+    connection.visible_(true)
+    connection.wake_()
   },
   'hidden 5 s, then the next timer': (s) => {
     hideFor5s(s)
@@ -101,7 +101,7 @@ const events: Record<string, (s: Setup) => Promise<void> | void> = {
   },
   'hidden 5 s, then start': (s) => {
     hideFor5s(s)
-    s.connection.start()
+    s.connection.start_()
   },
   'hidden 5 s, then kicked': (s) => {
     hideFor5s(s)
@@ -211,9 +211,9 @@ describe('the connection state machine', () => {
 
   it('refuses, in development builds, a transition the table does not list', () => {
     const { connection, entered } = setup()
-    expect(() => connection.enter('online')).toThrow('illegal transition stopped -> online')
+    expect(() => connection.enter_('online')).toThrow('illegal transition stopped -> online')
     expect(entered).toEqual([])
-    expect(connection.state).toBe('stopped')
+    expect(connection.state_).toBe('stopped')
   })
 
   for (const [from, outcomes] of Object.entries(expected) as Array<[State, Record<string, State[]>]>) {
@@ -222,7 +222,7 @@ describe('the connection state machine', () => {
         it(`${event} -> ${next.join(' -> ') || 'stays'}`, async () => {
           const s = setup(from === 'waiting-login' ? { login: () => null } : {})
           if (from === 'waiting-login') {
-            s.connection.start()
+            s.connection.start_()
             await flush()
           }
           await reach[from](s)
@@ -233,7 +233,7 @@ describe('the connection state machine', () => {
           expect(s.entered.slice(before)).toEqual(next)
           // Every state entered was allowed from the one before (enter throws otherwise, and a
           // throw inside a socket callback would have failed the event above).
-          s.connection.close()
+          s.connection.close_()
           expect(vi.getTimerCount()).toBe(0)
         })
       }

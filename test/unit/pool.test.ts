@@ -6,19 +6,19 @@ let counter = 0
 
 function pending(id: string, timeout = 1000) {
   const request: Pending & { outcome?: unknown } = {
-    id,
-    n: ++counter,
-    event: 'e',
-    frame: '',
-    expectsReply: true,
-    direct: false,
-    retry: false,
-    written: 0,
-    timeout,
-    deadline: 0,
-    sent: false,
-    resolve: vi.fn((body) => (request.outcome = body)),
-    reject: vi.fn((error) => (request.outcome = error)),
+    id_: id,
+    n_: ++counter,
+    event_: 'e',
+    frame_: '',
+    expectsReply_: true,
+    direct_: false,
+    retry_: false,
+    written_: 0,
+    timeout_: timeout,
+    deadline_: 0,
+    sent_: false,
+    resolve_: vi.fn((body) => (request.outcome = body)),
+    reject_: vi.fn((error) => (request.outcome = error)),
   }
   return request
 }
@@ -37,10 +37,10 @@ describe('pool', () => {
     pool.add(a)
     pool.add(b)
     expect(pool.list()).toEqual([a, b])
-    expect(pool.get(a.n)).toBe(a)
+    expect(pool.get(a.n_)).toBe(a)
     expect(pool.take(a)).toBe(true)
     expect(pool.take(a)).toBe(false)
-    expect(pool.get(a.n)).toBeUndefined()
+    expect(pool.get(a.n_)).toBeUndefined()
     expect(pool.list()).toEqual([b])
     pool.take(b)
   })
@@ -53,9 +53,9 @@ describe('pool', () => {
     pool.add(b)
     pool.take(b)
     vi.advanceTimersByTime(1000)
-    expect(a.reject).toHaveBeenCalledTimes(1)
+    expect(a.reject_).toHaveBeenCalledTimes(1)
     expect(a.outcome).toBeInstanceOf(TimeoutError)
-    expect(b.reject).not.toHaveBeenCalled()
+    expect(b.reject_).not.toHaveBeenCalled()
     expect(pool.list()).toEqual([])
   })
 
@@ -70,16 +70,16 @@ describe('pool', () => {
     pool.add(middle)
     expect(vi.getTimerCount()).toBe(1)
     vi.advanceTimersByTime(999)
-    expect(fast.reject).not.toHaveBeenCalled()
+    expect(fast.reject_).not.toHaveBeenCalled()
     vi.advanceTimersByTime(1)
     expect(fast.outcome).toBeInstanceOf(TimeoutError)
-    expect(slow.reject).not.toHaveBeenCalled()
+    expect(slow.reject_).not.toHaveBeenCalled()
     vi.advanceTimersByTime(999)
-    expect(middle.reject).not.toHaveBeenCalled()
+    expect(middle.reject_).not.toHaveBeenCalled()
     vi.advanceTimersByTime(1)
     expect(middle.outcome).toBeInstanceOf(TimeoutError)
     vi.advanceTimersByTime(499)
-    expect(slow.reject).not.toHaveBeenCalled()
+    expect(slow.reject_).not.toHaveBeenCalled()
     vi.advanceTimersByTime(1)
     expect(slow.outcome).toBeInstanceOf(TimeoutError)
     expect(pool.list()).toEqual([])
@@ -93,9 +93,9 @@ describe('pool', () => {
     pool.add(b)
     pool.take(a)
     vi.advanceTimersByTime(1000)
-    expect(b.reject).not.toHaveBeenCalled()
+    expect(b.reject_).not.toHaveBeenCalled()
     vi.advanceTimersByTime(3999)
-    expect(b.reject).not.toHaveBeenCalled()
+    expect(b.reject_).not.toHaveBeenCalled()
     pool.take(b)
     expect(vi.getTimerCount()).toBe(0)
   })
@@ -108,10 +108,10 @@ describe('pool', () => {
     expect(vi.getTimerCount()).toBe(0)
     pool.add(long)
     vi.advanceTimersByTime(2 ** 31)
-    expect(long.reject).not.toHaveBeenCalled()
+    expect(long.reject_).not.toHaveBeenCalled()
     vi.advanceTimersByTime(1000)
     expect(long.outcome).toBeInstanceOf(TimeoutError)
-    expect(forever.reject).not.toHaveBeenCalled()
+    expect(forever.reject_).not.toHaveBeenCalled()
     expect(vi.getTimerCount()).toBe(0)
     pool.take(forever)
   })
