@@ -105,7 +105,6 @@ export class DedupeWindow {
   }
 
   get(user: string, id: string): Known | undefined {
-    this.sweep()
     const mine = this.byUser.get(user)
     if (!mine) return undefined
     const running = mine.running?.get(id)
@@ -180,8 +179,7 @@ export class DedupeWindow {
     this.used++
     this.live++
     const start = slot * RECORD
-    // An ASCII id is one byte per character (and reads back as latin1); any other is spilled. A
-    // write cut short by the record's end writes at least RECORD - 3 bytes: more than the id's length.
+    // An ASCII id is one byte per character (and reads back as latin1); any other is spilled.
     const idLength = id.length < RECORD - 3 && this.arena.write(id, start, RECORD, 'utf8') === id.length ? id.length : NONE
     const replyLength = idLength === NONE ? NONE : put(this.arena, reply, start + idLength, RECORD - idLength)
     if (replyLength === NONE) this.spilled[slot] = { id, reply }
@@ -191,13 +189,15 @@ export class DedupeWindow {
     }
     this.owner[slot] = mine.number
     this.hash[slot] = this.hashOf(mine.number, id)
-    this.expires[slot] = this.now() + this.limits.window
+    const now = this.now()
+    this.expires[slot] = now + this.limits.window
     this.userOlder[slot] = mine.newest
     this.userNewer[slot] = NONE
     if (mine.newest !== NONE) this.userNewer[mine.newest] = slot
     else mine.oldest = slot
     mine.newest = slot
     this.insert(slot)
+    if (now >= this.nextSweep) this.sweep(now)
   }
 
   private stopRunning(mine: UserEntries, id: string) {
@@ -236,10 +236,8 @@ export class DedupeWindow {
     if (id !== undefined) this.evicted!(user, id)
   }
 
-  /** Drops expired entries from the front, at most once per tenth of the window. */
-  private sweep() {
-    const now = this.now()
-    if (now < this.nextSweep) return
+  /** Drops expired entries from the front; done as entries are added, at most once per tenth of the window. */
+  private sweep(now: number) {
     this.nextSweep = now + this.limits.window / 10
     while (this.live > 0 && this.expires[this.head] <= now) this.remove(this.head)
   }

@@ -67,6 +67,8 @@ export function createReceiver(context: RequestContext) {
     session.reply(uuid, ReplyCode.ok, 'unsubscribed')
   }
 
+  const answerData = (body: unknown) => replyData(ReplyCode.ok, body === undefined ? null : body, log)
+
   /** The reply's error code and body for a handler that threw or rejected. */
   function failure(event: string, error: unknown): [number, unknown] {
     if (error instanceof ReplyError) return [error.code, error.body]
@@ -75,16 +77,18 @@ export function createReceiver(context: RequestContext) {
   }
 
   function run(session: Session, user: string, handler: Handler, event: string, data: unknown, uuid: string | number | undefined) {
-    const answer = (body: unknown) => session.reply(uuid, ReplyCode.ok, body === undefined ? null : body)
-    const fail = (error: unknown) => session.reply(uuid, ...failure(event, error))
     let body: unknown
     try {
       body = handler(data, { user, socketId: session.id, push: context.push, requestId: uuid })
     } catch (error) {
-      return fail(error)
+      return session.reply(uuid, ...failure(event, error))
     }
-    if (isThenable(body)) body.then(answer, fail)
-    else answer(body)
+    // Closures only for a handler that answers later: most answer at once.
+    if (!isThenable(body)) return session.reply(uuid, ReplyCode.ok, body === undefined ? null : body)
+    body.then(
+      (later) => session.reply(uuid, ReplyCode.ok, later === undefined ? null : later),
+      (error) => session.reply(uuid, ...failure(event, error)),
+    )
   }
 
   /**
@@ -92,15 +96,14 @@ export function createReceiver(context: RequestContext) {
    * handler that answers at once, a promise for one that returns a promise.
    */
   function settle(session: Session, user: string, handler: Handler, event: string, data: unknown, uuid: string): string | Promise<string> {
-    const answer = (body: unknown) => replyData(ReplyCode.ok, body === undefined ? null : body, log)
-    const fail = (error: unknown) => replyData(...failure(event, error), log)
     let body: unknown
     try {
       body = handler(data, { user, socketId: session.id, push: context.push, requestId: uuid })
     } catch (error) {
-      return fail(error)
+      return replyData(...failure(event, error), log)
     }
-    return isThenable(body) ? Promise.resolve(body).then(answer, fail) : answer(body)
+    if (!isThenable(body)) return answerData(body)
+    return Promise.resolve(body).then(answerData, (error) => replyData(...failure(event, error), log))
   }
 
   return function receive(session: Session, raw: RawData, isBinary: boolean) {
