@@ -11,6 +11,7 @@ import { channelsSection, historySection, recoverySection } from './cluster-sect
 import { startRedis } from './cluster.mjs'
 import { startRedisCluster } from './redis-cluster.mjs'
 import { redisClusterSection } from './redis-cluster-section.mjs'
+import { dedupeMemory } from './dedupe-memory.mjs'
 import { dedupeSection } from './dedupe.mjs'
 import { faultsSection } from './faults.mjs'
 import { fanout } from './sections.mjs'
@@ -140,6 +141,15 @@ if (['dedupe', 'recovery', 'channels', 'history', 'scale'].some(wanted)) {
     if (wanted('dedupe')) {
       say('== dedupe cost')
       const { markdown, verdicts } = await dedupeSection(settings, redis)
+      const entries = quick ? 1000 : 100_000
+      const [grouped, apart, churned] = await dedupeMemory([
+        { entries, perUser: 100, inserts: entries },
+        { entries, perUser: 1, inserts: entries },
+        { entries, perUser: 100, inserts: 3 * entries },
+      ])
+      verdicts.push(
+        `memory per request remembered in memory (the window alone, ${entries.toLocaleString('en')} entries, 12-character ids, reply \`{"error":0,"body":"ok"}\`, JS heap and arrays after GC): ${grouped.bytesPerEntry} B when users have 100 entries each, ${apart.bytesPerEntry} B when every entry is another user's, ${churned.bytesPerEntry} B after ${churned.inserts.toLocaleString('en')} requests through it`,
+      )
       sections.push([
         'What running requests once costs',
         `mp-socket \`request()\` against one reference server process with dedupe off (\`DEDUPE=0\`), in memory (the default, 60 s) and in Redis (\`REDIS_URL\`, redis-server on the servers' CPU), ${settings.requests.toLocaleString('en')} requests per run after a warm-up, ${settings.runs} runs, medians, the modes taking turns within each round; payload and client as in the throughput section (one user). Redis commands per request: INFO commandstats before and after a run, divided by its requests (warm-up included), by command. ${pinning}.`,

@@ -1,0 +1,44 @@
+// Memory per request the in-memory dedupe window remembers: the reference server's window
+// (examples/server/src/dedupe-window.ts, bundled here by esbuild) filled in a process of its own
+// under --expose-gc, the JS heap and the arrays' memory (ArrayBuffers) after GC, before and after.
+//   node --expose-gc bench/dedupe-memory.mjs <entries> <per user> [inserts]
+// prints one JSON line; `dedupeMemory` runs it for the section.
+import { build } from 'esbuild'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { ROOT } from './lib.mjs'
+
+/** Bytes per entry at `entries` entries, users of `perUser` each, after `inserts` requests (churn makes holes). */
+export async function dedupeMemory(cases) {
+  const dir = mkdtempSync(join(tmpdir(), 'mp-dedupe-'))
+  const bundle = join(dir, 'dedupe-window.mjs')
+  await build({ entryPoints: [join(ROOT, 'examples/server/src/dedupe-window.ts')], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' })
+  return cases.map(({ entries, perUser, inserts }) =>
+    JSON.parse(execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), bundle, entries, perUser, inserts], { encoding: 'utf8' })),
+  )
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [bundle, entriesArg, perUserArg, insertsArg] = process.argv.slice(2)
+  const { DedupeWindow } = await import(pathToFileURL(bundle).href)
+  const entries = Number(entriesArg)
+  const perUser = Number(perUserArg)
+  const inserts = Number(insertsArg)
+  // What the SDK sends: a 6-character client prefix and a base-36 counter (12 characters), and a short reply.
+  const reply = '{"error":0,"body":"ok"}'
+  const used = () => {
+    globalThis.gc()
+    globalThis.gc()
+    const memory = process.memoryUsage()
+    return memory.heapUsed + memory.arrayBuffers
+  }
+  const window = new DedupeWindow({ window: 3_600_000, entries, perUser })
+  const before = used()
+  const users = Math.ceil(entries / perUser)
+  for (let i = 0; i < inserts; i++) window.keep(`user:${i % users}`, `k7Qx2a${(2 ** 31 + i).toString(36)}`, reply)
+  const after = used()
+  console.log(JSON.stringify({ entries, perUser, inserts, remembered: window.size, bytesPerEntry: Math.round((after - before) / window.size) }))
+}
