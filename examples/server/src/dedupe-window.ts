@@ -32,6 +32,7 @@ const FIRST_CAPACITY = 64
 const NONE = -1
 
 interface UserEntries {
+  readonly user: string
   /** The user's number in the slots, reused once the user has nothing remembered. */
   readonly number: number
   /** Requests remembered: finished (in slots) and running. */
@@ -65,9 +66,11 @@ interface Spilled {
  */
 export class DedupeWindow {
   private readonly byUser = new Map<string, UserEntries>()
-  /** Users' names by number, and the numbers free for reuse. */
-  private readonly names: string[] = []
+  /** Users by number, and the numbers free for reuse. */
+  private readonly byNumber: UserEntries[] = []
   private readonly freeNumbers: number[] = []
+  /** The user of the last call: a request is looked up, admitted and stored one after the other. */
+  private recent?: UserEntries
   /** Users with running requests, and how many run in all. */
   private readonly withRunning = new Set<UserEntries>()
   private runningCount = 0
@@ -114,11 +117,11 @@ export class DedupeWindow {
 
   /** Requests of `user` remembered. */
   countOf(user: string) {
-    return this.byUser.get(user)?.count ?? 0
+    return this.entriesOf(user)?.count ?? 0
   }
 
   get(user: string, id: string): Known | undefined {
-    const mine = this.byUser.get(user)
+    const mine = this.entriesOf(user)
     if (!mine) return undefined
     const running = mine.running?.get(id)
     if (running) return { running }
@@ -146,7 +149,7 @@ export class DedupeWindow {
 
   /** Keeps the reply of (user, id) for `window` ms, unless the entry was forgotten or replaced meanwhile. */
   finish(user: string, id: string, running: Promise<string>, reply: string) {
-    const mine = this.byUser.get(user)
+    const mine = this.entriesOf(user)
     if (!mine || mine.running?.get(id) !== running) return
     this.stopRunning(mine, id) // still counted: it becomes a finished one
     this.store(mine, id, reply)
@@ -154,7 +157,7 @@ export class DedupeWindow {
 
   /** Forgets (user, id) if it is still this run's. */
   abandon(user: string, id: string, running: Promise<string>) {
-    const mine = this.byUser.get(user)
+    const mine = this.entriesOf(user)
     if (!mine || mine.running?.get(id) !== running) return
     this.stopRunning(mine, id)
     this.release(mine)
@@ -162,7 +165,7 @@ export class DedupeWindow {
 
   /** The user's entries with room for one more (user, id): any earlier entry of it gone, the bounds kept. */
   private admit(user: string, id: string): UserEntries {
-    let mine = this.byUser.get(user)
+    let mine = this.entriesOf(user)
     if (mine) {
       if (mine.running?.has(id)) {
         this.stopRunning(mine, id)
@@ -172,17 +175,22 @@ export class DedupeWindow {
         if (slot !== NONE) this.remove(slot)
       }
     }
-    for (mine = this.byUser.get(user); mine && mine.count >= this.limits.perUser; mine = this.byUser.get(user)) this.evictOf(mine)
+    for (mine = this.entriesOf(user); mine && mine.count >= this.limits.perUser; mine = this.entriesOf(user)) this.evictOf(mine)
     while (this.size >= this.limits.entries) this.evictOldest()
     // Evictions may have dropped the user's entries: take them only now.
-    mine = this.byUser.get(user)
+    mine = this.entriesOf(user)
     if (!mine) {
-      const number = this.freeNumbers.pop() ?? this.names.length
-      this.names[number] = user
-      this.byUser.set(user, (mine = { number, count: 0, oldest: NONE, newest: NONE }))
+      mine = { user, number: this.freeNumbers.pop() ?? this.byNumber.length, count: 0, oldest: NONE, newest: NONE }
+      this.byNumber[mine.number] = mine
+      this.byUser.set(user, mine)
     }
     mine.count++
     return mine
+  }
+
+  private entriesOf(user: string) {
+    if (this.recent?.user !== user) this.recent = this.byUser.get(user)
+    return this.recent
   }
 
   /** Puts a finished request of `mine` in the newest slot. */
@@ -193,7 +201,7 @@ export class DedupeWindow {
     this.live++
     const start = slot * RECORD + HEADER
     // An ASCII id is one byte per character (and reads back as latin1); any other is spilled.
-    const idLength = id.length < ROOM - 3 && this.arena.write(id, start, ROOM, 'utf8') === id.length ? id.length : NONE
+    const idLength = putAscii(this.arena, id, start, ROOM)
     const replyLength = idLength === NONE ? NONE : put(this.arena, reply, start + idLength, ROOM - idLength)
     if (replyLength === NONE) this.spilled[slot] = { id, reply }
     else {
@@ -222,15 +230,16 @@ export class DedupeWindow {
   /** One entry of `mine` fewer: a user with none left is forgotten and its number reused. */
   private release(mine: UserEntries) {
     if (--mine.count > 0) return
-    this.byUser.delete(this.names[mine.number])
+    this.byUser.delete(mine.user)
     this.freeNumbers.push(mine.number)
+    if (this.recent === mine) this.recent = undefined
   }
 
   /** Forgets the oldest finished request of `mine`, or its oldest running one. */
   private evictOf(mine: UserEntries) {
     if (mine.oldest !== NONE) return this.evictSlot(mine.oldest)
     const [id] = mine.running!.keys()
-    const user = this.names[mine.number]
+    const { user } = mine
     this.stopRunning(mine, id)
     this.release(mine)
     this.evicted?.(user, id)
@@ -243,7 +252,7 @@ export class DedupeWindow {
   }
 
   private evictSlot(slot: number) {
-    const user = this.names[this.ints[slot * INTS + OWNER]]
+    const { user } = this.byNumber[this.ints[slot * INTS + OWNER]]
     const id = this.evicted && this.idAt(slot)
     this.remove(slot)
     if (id !== undefined) this.evicted!(user, id)
@@ -257,7 +266,7 @@ export class DedupeWindow {
 
   /** Forgets a finished request: out of the table and its user's list, its slot a hole the ring skips. */
   private remove(slot: number) {
-    const mine = this.byUser.get(this.names[this.ints[slot * INTS + OWNER]])!
+    const mine = this.byNumber[this.ints[slot * INTS + OWNER]]
     this.unindex(slot)
     const older = this.ints[slot * INTS + OLDER]
     const newer = this.ints[slot * INTS + NEWER]
@@ -361,6 +370,20 @@ export class DedupeWindow {
     this.table = new Int32Array(capacity * 2)
     for (let slot = 0; slot < to; slot++) this.insert(slot)
   }
+}
+
+/**
+ * Writes ASCII `text` at `at` within `room` bytes: its length, or NONE when it does not fit or is
+ * not ASCII. For an id (a dozen characters) a loop is cheaper than Buffer's `write`, a call into C++.
+ */
+function putAscii(arena: Buffer, text: string, at: number, room: number) {
+  if (text.length > room) return NONE
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code > 0x7f) return NONE
+    arena[at + i] = code
+  }
+  return text.length
 }
 
 /** Writes `text` as UTF-8 at `at` within `room` bytes: the bytes written, or NONE when it does not fit. */
