@@ -234,7 +234,9 @@ function redisVersion() {
 
 if (write) {
   const version = (name) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version
-  const machine = `${cpus().length} × ${cpus()[0].model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`
+  // Machines of one kind differ in CPU from day to day: each section says which it ran on.
+  const cpu = `${cpus().length} × ${cpus()[0].model.trim()}`
+  const machine = `${cpus().length} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`
   const today = new Date().toISOString().slice(0, 10)
   // Hand-written findings (what each change bought, what each feature costs) outlive the re-run,
   // and so do the sections a partial run (`--only=`) did not measure: each says when it was measured.
@@ -242,11 +244,11 @@ if (write) {
   const notes = previous.indexOf(NOTES)
   const blocks = new Map()
   for (const block of (notes < 0 ? previous : previous.slice(0, notes)).split(/^(?=## )/m).slice(1)) blocks.set(block.split('\n')[0], block.trimEnd())
-  for (const [title, text, markdown] of sections) blocks.set(`## ${title}`, [`## ${title}`, '', `${text} Measured ${today}.`, '', markdown].join('\n'))
+  for (const [title, text, markdown] of sections) blocks.set(`## ${title}`, [`## ${title}`, '', `${text} Measured ${today} on ${cpu}.`, '', markdown].join('\n'))
   const doc = [
     '# Benchmarks',
     '',
-    `Measured on ${machine}, with \`npm run bench\` (\`node bench/run.mjs\`; each section says when); see [bench/README.md](../bench/README.md) to reproduce.`,
+    `Measured on ${machine}, with \`npm run bench\` (\`node bench/run.mjs\`; each section says when and on which CPU: a section that names none ran on 2 × AMD EPYC); see [bench/README.md](../bench/README.md) to reproduce.`,
     `Versions: ws ${version('ws')}, socket.io ${version('socket.io')}, socket.io-client ${version('socket.io-client')}, @socket.io/redis-streams-adapter ${version('@socket.io/redis-streams-adapter')}, redis (node client) ${version('redis')}, ${redisVersion()}. CPU placement: ${pinning}.`,
     'The machine is shared and noisy: runs of the same thing differ by 10-20 %; read ratios from one run, not figures across runs.',
     '',
