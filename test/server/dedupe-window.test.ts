@@ -183,6 +183,13 @@ describe('the in-memory dedupe window', () => {
     )
   })
 
+  it('takes unbounded limits as its largest size', () => {
+    const window = new DedupeWindow({ window: Infinity, entries: Infinity, perUser: Infinity }, undefined, () => 0)
+    for (let i = 0; i < 1000; i++) window.keep(`u${i % 7}`, `id${i}`, `reply ${i}`)
+    expect(window.size).toBe(1000)
+    expect(window.get('u3', 'id500')).toEqual({ reply: 'reply 500' })
+  })
+
   it('runs concurrent duplicates once: every caller gets the first run’s reply', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.constantFrom(...ids), { minLength: 1, maxLength: 30 }), async (requests) => {

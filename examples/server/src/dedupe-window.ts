@@ -29,6 +29,8 @@ const INTS = RECORD / 4
 const FLOATS = RECORD / 8
 /** The slots a window starts with; they double as needed. */
 const FIRST_CAPACITY = 64
+/** Requests remembered at most whatever the limits say: 2^23 slots, 1 GiB of records, at most. */
+export const MAX_ENTRIES = 2 ** 22
 const NONE = -1
 
 interface UserEntries {
@@ -99,14 +101,17 @@ export class DedupeWindow {
   /** Slot + 1 by hash, linear probing, 0 for free; twice the slots, so at most half full. */
   private table = new Int32Array(0)
 
+  private readonly limits: DedupeLimits
+
   constructor(
-    private readonly limits: DedupeLimits,
+    limits: DedupeLimits,
     /** Hears each entry forgotten before its time (to forget it in Redis too). */
     private readonly evicted?: (user: string, id: string) => void,
     private readonly now: () => number = Date.now,
   ) {
+    this.limits = { ...limits, entries: Math.min(limits.entries, MAX_ENTRIES) }
     let slots = FIRST_CAPACITY
-    while (slots < limits.entries) slots *= 2
+    while (slots < this.limits.entries) slots *= 2
     this.maxCapacity = slots * 2
     this.relayout(FIRST_CAPACITY)
   }

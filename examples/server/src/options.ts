@@ -61,7 +61,7 @@ export interface ServerOptions {
    * drop. 0 turns it off. @default 60000
    */
   dedupe?: number
-  /** Requests remembered for `dedupe` at most, over all users (the oldest is forgotten first). @default 100000 */
+  /** Requests remembered for `dedupe` at most, over all users (the oldest is forgotten first); 4,194,304 at most. @default 100000 */
   dedupeEntries?: number
   /** Requests remembered for `dedupe` at most per user. @default 1000 */
   dedupePerUser?: number
