@@ -113,9 +113,18 @@ describe('the in-memory dedupe window', () => {
   const anyReply = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', minLength: 30, maxLength: 120 }), fc.string({ minLength: 100, maxLength: 400 }))
   const finished = fc.array(fc.record({ user: fc.constantFrom(...users), id: anyId, reply: anyReply }), { minLength: 50, maxLength: 600 })
 
+  // Few ids, many requests, tight bounds: the same (user, id) kept again after the window moved its
+  // records, so that a stale link between a user's records would show.
+  const repeated = fc.record({
+    requests: fc.array(fc.record({ user: fc.constantFrom(...users), id: fc.constantFrom(...Array.from({ length: 40 }, (_, i) => `id${i}`)), reply: anyReply }), { minLength: 200, maxLength: 800 }),
+    entries: fc.integer({ min: 20, max: 120 }),
+    perUser: fc.integer({ min: 5, max: 40 }),
+  })
+  const spread = fc.record({ requests: finished, entries: fc.integer({ min: 1, max: 400 }), perUser: fc.integer({ min: 1, max: 150 }) })
+
   it('remembers exactly what its bounds let it, forgetting each user’s oldest and then the oldest of all', () => {
     fc.assert(
-      fc.property(finished, fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 150 }), (requests, entries, perUser) => {
+      fc.property(fc.oneof(spread, repeated), ({ requests, entries, perUser }) => {
         const forgotten: string[] = []
         const window = new DedupeWindow({ window: 60_000, entries, perUser }, (user, id) => forgotten.push(`${user}\n${id}`), () => 0)
         // The model: finished requests oldest first, one per (user, id).
@@ -141,7 +150,7 @@ describe('the in-memory dedupe window', () => {
         }
         expect(forgotten).toEqual(evicted)
       }),
-      { numRuns: 200 },
+      { numRuns: 300 },
     )
   })
 
