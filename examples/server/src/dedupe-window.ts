@@ -60,11 +60,11 @@ interface Spilled {
  *
  * A finished request costs no JavaScript object: it is a record of one arena, a header of numbers
  * (its user, hash, expiry, its user's links) then its id's and reply's bytes, found through an
- * open-addressing table of slot numbers. Entries that live a minute made every minor GC copy and promote each of them, the whole
- * cost of dedupe at 64 requests in flight (heap objects: 30 MB promoted per 100,000 requests, 3.6 MB
- * without dedupe). Slots are kept in the order their requests finished, which is the order they
- * expire; one forgotten out of turn (a user's oldest, a request started again) leaves a hole that
- * the ring skips and a relayout closes.
+ * open-addressing table of slot numbers. As objects, entries that live a minute were copied and
+ * promoted by every minor GC: 30 MB promoted per 100,000 requests at 64 in flight, 3.6 MB without
+ * dedupe, most of what dedupe cost. Slots are kept in the order their requests finished, which is
+ * the order they expire; one forgotten out of turn (a user's oldest, a request started again)
+ * leaves a hole that the ring skips and a relayout closes.
  */
 export class DedupeWindow {
   private readonly byUser = new Map<string, UserEntries>()
@@ -76,11 +76,12 @@ export class DedupeWindow {
   /** Users with running requests, and how many run in all. */
   private readonly withRunning = new Set<UserEntries>()
   private runningCount = 0
+  /** The hash's random basis, and the last (user, id) hashed. */
   private readonly seed = randomInt(0x7fffffff)
-  private nextSweep = 0
   private lastUser = NONE
   private lastId = ''
   private lastHash = 0
+  private nextSweep = 0
   /** At most twice the slots `entries` needs, so that a relayout always frees half of them. */
   private readonly maxCapacity: number
 
