@@ -7,6 +7,11 @@ import { historyCost } from './history.mjs'
 import { median, ms, table } from './lib.mjs'
 import { recoveryStorm } from './recovery.mjs'
 
+/** `nodes 158 (user 60, system 98), clients …, redis …`: CPU ms per round of each group of processes. */
+const cpuLine = (cpu) =>
+  Object.entries(cpu)
+    .map(([name, { user, system }]) => `${name} ${ms(user + system)} (user ${ms(user)}, system ${ms(system)})`)
+    .join(', ')
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`
 const count = (n) => n.toLocaleString('en')
 const orDash = (value, format = ms) => (value === null || value === undefined ? '-' : format(value))
@@ -78,7 +83,7 @@ export async function channelsSection(redis, settings, say) {
   for (let run = 0; run < settings.fanRuns; run++) {
     for (const library of LIBRARIES) {
       const result = await channelFanout(redis, library, { subscribers: settings.subscribers, processes: settings.fanProcesses, rounds: settings.fanRounds, warmupRounds: settings.fanWarmup, settle: settings.fanSettle })
-      say(`${library.name} run ${run + 1}: p50 ${ms(result.p50)} p99 ${ms(result.p99)} ms, nodes' CPU ${ms(result.cpuPerRound)} ms per round, ${kb(result.perSocket)} per socket; rounds ${result.times.map((t) => t.toFixed(0)).join(' ')}`)
+      say(`${library.name} run ${run + 1}: p50 ${ms(result.p50)} p99 ${ms(result.p99)} ms, CPU ms per round ${cpuLine(result.cpu)}, ${kb(result.perSocket)} per socket; rounds ${result.times.map((t) => t.toFixed(0)).join(' ')}`)
       samples.get(library).push(result)
     }
   }
@@ -91,6 +96,8 @@ export async function channelsSection(redis, settings, say) {
     each(list.map((r) => r.p99)),
     ms(medianOf(list, 'cpuPerRound')),
     each(list.map((r) => r.cpuPerRound)),
+    ms(medianOf(list, 'clientCpuPerRound')),
+    each(list.map((r) => r.clientCpuPerRound)),
     kb(medianOf(list, 'perSocket')),
     each(list.map((r) => r.perSocket), kb),
   ])
@@ -99,7 +106,7 @@ export async function channelsSection(redis, settings, say) {
   const verdicts = [
     `Fan-out to ${count(settings.subscribers)}: mp-socket p99 ${ms(p99('mp'))} ms (goal < 250 ms: ${p99('mp') < 250 ? 'met' : 'missed'}), p50 ${ms(p50('mp'))} ms; socket.io p99 ${ms(p99('sio'))} ms, p50 ${ms(p50('sio'))} ms.`,
   ]
-  return table(['library', 'subscribers on 3 nodes', 'p50 ms (median of runs)', 'p99 ms (median of runs)', 'p50 each run', 'p99 each run', "nodes' CPU ms per round (median of runs)", 'each run', 'server RSS per idle subscribed socket', 'each run'], rows) + `\n\n${verdicts.map((v) => `- ${v}`).join('\n')}`
+  return table(['library', 'subscribers on 3 nodes', 'p50 ms (median of runs)', 'p99 ms (median of runs)', 'p50 each run', 'p99 each run', "nodes' CPU ms per round (median of runs)", 'each run', "client processes' CPU ms per round (median of runs)", 'each run', 'server RSS per idle subscribed socket', 'each run'], rows) + `\n\n${verdicts.map((v) => `- ${v}`).join('\n')}`
 }
 
 export async function historySection(redis, settings) {

@@ -60,6 +60,8 @@ export async function startRedis() {
   const { url, child, exited, client } = await startRedisServer(await freePort())
   return {
     url,
+    /** Its process (bench/redis-cluster.mjs gives its masters'): what channels.mjs reads the CPU of. */
+    pids: [child.pid],
     /** What the nodes are given to reach it (bench/redis-cluster.mjs gives REDIS_CLUSTER). */
     env: { REDIS_URL: url },
     client,
@@ -98,9 +100,15 @@ export async function rss(pid) {
 
 /** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
 export async function cpuTime(pid) {
+  const { user, system } = await cpuTimes(pid)
+  return user + system
+}
+
+/** CPU time a process has used in user space and in the kernel, in ms, from /proc (clock ticks of 10 ms). */
+export async function cpuTimes(pid) {
   const { readFile } = await import('node:fs/promises')
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 }
 }
 
 /**
@@ -137,6 +145,7 @@ export function startClientProcesses(script, processes, { nodeArgs = [], onRound
     children.push({ child, send, exited, up })
   }
   return {
+    pids: children.map((c) => c.child.pid),
     up: Promise.all(children.map((c) => c.up)),
     ask: (type, data = () => ({})) => Promise.all(children.map((c, p) => c.send({ type, ...data(p) }))),
     async close() {
@@ -157,7 +166,7 @@ export async function startFleet(library, ports, { processes, perProcess, channe
   const nodeArgs = (process.env.BENCH_CLIENT_ARGS || '').split(' ').filter(Boolean)
   const fleet = startClientProcesses('bench/fleet-client.mjs', processes, { nodeArgs, onRound })
   await fleet.ask('connect', (p) => ({ lib: library.key, ports, from: p * perProcess, count: perProcess, channel, channels, batch }))
-  return { ask: fleet.ask, close: fleet.close }
+  return { pids: fleet.pids, ask: fleet.ask, close: fleet.close }
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4 })

@@ -42,6 +42,7 @@ export async function startRedisCluster(masters = 3) {
   }
   const sumOf = (values) => values.reduce((a, b) => a + b, 0)
   return {
+    pids: nodes.map((node) => node.child.pid),
     env: { REDIS_CLUSTER: nodes.map((node) => node.address).join(',') },
     client: { flushAll: () => Promise.all(nodes.map((node) => node.client.flushAll())) },
     /** Calls per command from INFO commandstats, summed over the masters. */

@@ -43,8 +43,12 @@ export function createSubscriptions(hooks: SubscriptionHooks) {
   /** Keeps `position` for `stream` unless it is not newer; `false`: already handled. */
   function accept(stream: string, position: Position) {
     const kept = positions.get(stream)
-    if (kept && kept.epoch === position.epoch && position.offset <= kept.offset) return false
-    positions.set(stream, position)
+    if (kept && kept.epoch === position.epoch) {
+      if (position.offset <= kept.offset) return false
+      // Moved in place: one object per stream, not one per push kept until the next (a process
+      // holding thousands of clients copied each of them in a young-generation collection).
+      kept.offset = position.offset
+    } else positions.set(stream, position)
     moved()
     return true
   }

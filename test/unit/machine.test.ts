@@ -33,6 +33,9 @@ function setup(overrides: Partial<SocketOptions> = {}) {
   return { fake, connection, entered, state }
 }
 
+/** The states with an attempt running: opening, logging in, online. */
+const WITH_AN_ATTEMPT: State[] = ['connecting', 'authenticating', 'online', 'awaiting-pong']
+
 /** How to bring a fresh machine into each state. */
 const reach: Record<State, (s: Setup) => Promise<void> | void> = {
   stopped: () => {},
@@ -231,6 +234,9 @@ describe('the connection state machine', () => {
           await events[event](s)
           await flush()
           expect(s.entered.slice(before)).toEqual(next)
+          // What the attempts read of the machine follows every change.
+          expect(s.connection.state_).toBe(s.state())
+          expect(s.connection.attempt_ !== undefined).toBe(WITH_AN_ATTEMPT.includes(s.state()))
           // Every state entered was allowed from the one before (enter throws otherwise, and a
           // throw inside a socket callback would have failed the event above).
           s.connection.close_()
@@ -239,6 +245,11 @@ describe('the connection state machine', () => {
       }
     })
   }
+
+  it('shows its state and attempt as plain fields, not getters (every frame reads both)', () => {
+    const { connection } = setup()
+    for (const field of ['state_', 'attempt_'] as const) expect(Object.getOwnPropertyDescriptor(connection, field)).toHaveProperty('value')
+  })
 
   it('every transition in the table is taken by some event above', () => {
     const taken = new Set<string>()

@@ -1,6 +1,9 @@
+import EventEmitter from 'eventemitter3'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createClient } from '../../src/client'
+import { createListeners } from '../../src/listeners'
 import type { SocketOptions } from '../../src/options'
+import { createSubscriptions } from '../../src/subscriptions'
 import type { MpSocket, Recovery } from '../../src/types'
 import { fakeAdapter, flush, type FakeSocket } from '../support/fake-adapter'
 
@@ -421,5 +424,31 @@ describe('presence and history', () => {
     await flush()
     fake.last.reply('history', 'not allowed', 403)
     await expect(history).rejects.toMatchObject({ name: 'ServerError', code: 403, body: 'not allowed' })
+  })
+})
+
+describe('positions kept per stream', () => {
+  function routing() {
+    const positions = new Map<string, { epoch: string; offset: number }>()
+    let moves = 0
+    const { listen, unlisten } = createListeners(() => {})
+    const subscriptions = createSubscriptions({ EventEmitter, request: () => undefined, listen, unlisten, log: () => {}, positions, moved: () => moves++ })
+    return { positions, subscriptions, moves: () => moves }
+  }
+
+  it('moves the position of a stream in place: one object per stream, not one per push', () => {
+    const { positions, subscriptions, moves } = routing()
+    expect(subscriptions.route('e', {}, undefined, { epoch: 'E', offset: 1 })).toBe(true)
+    const kept = positions.get('')
+    expect(subscriptions.route('e', {}, undefined, { epoch: 'E', offset: 2 })).toBe(true)
+    expect(positions.get('')).toBe(kept)
+    expect(kept).toEqual({ epoch: 'E', offset: 2 })
+    // Already handled: dropped, nothing moves.
+    expect(subscriptions.route('e', {}, undefined, { epoch: 'E', offset: 2 })).toBe(false)
+    expect(moves()).toBe(2)
+    // History lost: the new epoch's position replaces the old one.
+    expect(subscriptions.route('e', {}, undefined, { epoch: 'F', offset: 1 })).toBe(true)
+    expect(positions.get('')).toEqual({ epoch: 'F', offset: 1 })
+    expect(kept).toEqual({ epoch: 'E', offset: 2 })
   })
 })
