@@ -116,6 +116,14 @@ describe('exactly once against two deduplicating nodes behind a round-robin prox
     // 100 ms of work after each effect: at any moment most calls in flight have made theirs.
     const running = load(clients, REQUESTS, 5, 5, done, 100)
     await eventually(() => expect(done.count).toBeGreaterThanOrEqual((CLIENTS * REQUESTS) / 3), 120_000)
+    // Killed while it serves (its runs grew within the last 50 ms): a CI run under load once killed
+    // it at a moment none of its calls sat between effect and reply, and nothing could repeat.
+    const ranOnFirst = async () => [...(await runsOf(url)).values()].filter((run) => run.ports.includes(String(nodes[0].port))).length
+    await eventually(async () => {
+      const before = await ranOnFirst()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(await ranOnFirst()).toBeGreaterThan(before)
+    }, 60_000)
     await nodes[0].kill('SIGKILL')
     const outcomes = await running
     expect(failures(outcomes)).toEqual([])
