@@ -98,12 +98,6 @@ export async function rss(pid) {
   return Number((await readFile(`/proc/${pid}/status`, 'utf8')).match(/VmRSS:\s+(\d+)/)[1]) * 1024
 }
 
-/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
-export async function cpuTime(pid) {
-  const { user, system } = await cpuTimes(pid)
-  return user + system
-}
-
 /** CPU time a process has used in user space and in the kernel, in ms, from /proc (clock ticks of 10 ms). */
 export async function cpuTimes(pid) {
   const { readFile } = await import('node:fs/promises')

@@ -67,7 +67,10 @@ export function createReceiver(context: RequestContext) {
     session.reply(uuid, ReplyCode.ok, 'unsubscribed')
   }
 
-  const answerData = (body: unknown) => replyData(ReplyCode.ok, body === undefined ? null : body, log)
+  /** A handler's answer as the reply's body (`undefined` answers `null`), and as the reply's `data` text. */
+  const bodyOf = (answer: unknown) => (answer === undefined ? null : answer)
+  const answerData = (answer: unknown) => replyData(ReplyCode.ok, bodyOf(answer), log)
+  const failureData = (event: string, error: unknown) => replyData(...failure(event, error), log)
 
   /** The reply's error code and body for a handler that threw or rejected. */
   function failure(event: string, error: unknown): [number, unknown] {
@@ -84,9 +87,9 @@ export function createReceiver(context: RequestContext) {
       return session.reply(uuid, ...failure(event, error))
     }
     // Closures only for a handler that answers later: most answer at once.
-    if (!isThenable(body)) return session.reply(uuid, ReplyCode.ok, body === undefined ? null : body)
+    if (!isThenable(body)) return session.reply(uuid, ReplyCode.ok, bodyOf(body))
     body.then(
-      (later) => session.reply(uuid, ReplyCode.ok, later === undefined ? null : later),
+      (later) => session.reply(uuid, ReplyCode.ok, bodyOf(later)),
       (error) => session.reply(uuid, ...failure(event, error)),
     )
   }
@@ -100,10 +103,10 @@ export function createReceiver(context: RequestContext) {
     try {
       body = handler(data, { user, socketId: session.id, push: context.push, requestId: uuid })
     } catch (error) {
-      return replyData(...failure(event, error), log)
+      return failureData(event, error)
     }
     if (!isThenable(body)) return answerData(body)
-    return Promise.resolve(body).then(answerData, (error) => replyData(...failure(event, error), log))
+    return Promise.resolve(body).then(answerData, (error) => failureData(event, error))
   }
 
   return function receive(session: Session, raw: RawData, isBinary: boolean) {
