@@ -80,7 +80,10 @@ export function createServer(serverOptions: ServerOptions): ReferenceServer {
   function accept(socket: WebSocket, request: IncomingMessage) {
     const session = new Session(socket, options, ended)
     sessions.add(session)
-    socket.on('message', (raw, isBinary) => receive(session, raw, isBinary))
+    socket.on('message', (raw, isBinary) => {
+      session.batch()
+      receive(session, raw, isBinary)
+    })
     socket.on('error', (error) => log('socket error:', error.message))
     const credentials = credentialsInUrl(request.url)
     if (credentials) void login.fromUrl(session, credentials.u, credentials.token)

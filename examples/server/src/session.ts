@@ -27,6 +27,25 @@ const REPLAY_STALL = 10_000
 
 const UNSERIALIZABLE = 'reply could not be serialized'
 
+/** ws's TCP socket of a WebSocket, if this version of ws keeps it where 8.x does. */
+interface Corkable {
+  cork(): void
+  uncork(): void
+}
+
+function streamOf(socket: WebSocket): Corkable | undefined {
+  const stream: unknown = Reflect.get(socket, '_socket')
+  return typeof stream === 'object' && stream !== null && 'cork' in stream && typeof stream.cork === 'function' && 'uncork' in stream && typeof stream.uncork === 'function' ? (stream as Corkable) : undefined
+}
+
+/** Sessions whose writes are held until the end of this tick (`Session.batch`). */
+const corked: Session[] = []
+
+function uncorkAll() {
+  // A session corked while this runs (a write from another tick's callback) waits for the next one.
+  for (const session of corked.splice(0)) session.uncork()
+}
+
 /** A reply's `data`, `{"error":…,"body":…}`, as JSON text; a body that is not JSON makes it a 500. */
 export function replyData(error: number, body: unknown, log: (...args: unknown[]) => void): string {
   try {
@@ -61,6 +80,8 @@ export class Session {
   private readonly loginTimer: NodeJS.Timeout
   private terminateTimer?: NodeJS.Timeout
   private readonly sender: FrameSender | undefined
+  private readonly stream: Corkable | undefined
+  private corked = false
 
   /** `ended` runs once, when the socket has closed, whoever closed it: the one end of a session. */
   constructor(
@@ -70,6 +91,7 @@ export class Session {
   ) {
     this.lastSeen = this.windowStart = Date.now()
     this.sender = frameSenderOf(socket)
+    this.stream = streamOf(socket)
     this.loginTimer = setTimeout(() => this.close(CloseCode.loginTimeout, 'login timeout'), settings.loginTimeout)
     socket.once('close', () => {
       this.current = 'closing'
@@ -93,6 +115,26 @@ export class Session {
     if (this.current === 'closing') return
     this.current = 'ready'
     clearTimeout(this.loginTimer)
+  }
+
+  /**
+   * Holds this socket's writes until the end of the current tick (`process.nextTick`), then hands
+   * them to the kernel in one `writev`. Called for each incoming frame: one read from the network
+   * often carries many requests (dozens at 64 in flight), and each reply was a syscall of its own,
+   * a third of the server's CPU in a profile at 64 in flight. Replies keep their order; a frame
+   * that arrives alone still leaves within the same tick.
+   */
+  batch() {
+    if (this.corked || !this.stream) return
+    this.corked = true
+    this.stream.cork()
+    if (corked.push(this) === 1) process.nextTick(uncorkAll)
+  }
+
+  /** @internal Ends `batch`. */
+  uncork() {
+    this.corked = false
+    this.stream?.uncork()
   }
 
   /**
