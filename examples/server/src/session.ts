@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { Writable } from 'node:stream'
 import type { WebSocket } from 'ws'
 import { CloseCode, ReplyCode } from './codes'
 import { toJson } from './frames'
@@ -27,23 +28,10 @@ const REPLAY_STALL = 10_000
 
 const UNSERIALIZABLE = 'reply could not be serialized'
 
-/** ws's TCP socket of a WebSocket, if this version of ws keeps it where 8.x does. */
-interface Corkable {
-  cork(): void
-  uncork(): void
-}
-
-function streamOf(socket: WebSocket): Corkable | undefined {
+/** ws's TCP socket of a WebSocket, if this version of ws keeps it where 8.x does (`_socket`). */
+function streamOf(socket: WebSocket): Writable | undefined {
   const stream: unknown = Reflect.get(socket, '_socket')
-  return typeof stream === 'object' && stream !== null && 'cork' in stream && typeof stream.cork === 'function' && 'uncork' in stream && typeof stream.uncork === 'function' ? (stream as Corkable) : undefined
-}
-
-/** Sessions whose writes are held until the end of this tick (`Session.batch`). */
-const corked: Session[] = []
-
-function uncorkAll() {
-  // A session corked while this runs (a write from another tick's callback) waits for the next one.
-  for (const session of corked.splice(0)) session.uncork()
+  return stream instanceof Writable ? stream : undefined
 }
 
 /** A reply's `data`, `{"error":…,"body":…}`, as JSON text; a body that is not JSON makes it a 500. */
@@ -80,7 +68,7 @@ export class Session {
   private readonly loginTimer: NodeJS.Timeout
   private terminateTimer?: NodeJS.Timeout
   private readonly sender: FrameSender | undefined
-  private readonly stream: Corkable | undefined
+  private readonly stream: Writable | undefined
   private corked = false
 
   /** `ended` runs once, when the socket has closed, whoever closed it: the one end of a session. */
@@ -128,13 +116,12 @@ export class Session {
     if (this.corked || !this.stream) return
     this.corked = true
     this.stream.cork()
-    if (corked.push(this) === 1) process.nextTick(uncorkAll)
+    process.nextTick(Session.release, this)
   }
 
-  /** @internal Ends `batch`. */
-  uncork() {
-    this.corked = false
-    this.stream?.uncork()
+  private static release(session: Session) {
+    session.corked = false
+    session.stream?.uncork()
   }
 
   /**
