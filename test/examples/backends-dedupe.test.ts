@@ -126,23 +126,25 @@ describe.each(backends.map((backend, index) => ({ ...backend, database: index + 
     expect(await nodes[1].ask({ user: 'user:2', uuid: 'a', key: 'a-user2' })).toEqual({ error: 0, body: 'a-user2' })
   })
 
-  it('shares its keys with the reference server: each answers the other\'s stored reply', async () => {
+  it('shares its keys with the reference server, whatever the user name holds: each answers the other\'s stored reply', async () => {
+    // Characters JSON encoders spell differently (encoding/json: <, >, &, U+2028/9, \b, \f; PHP: U+2028/9).
+    const user = 'user:3 <&> \u2028\u2029 \b\f\u0001 "\\ é/'
     const backend = node(command(), url())
     const reference = await startServerProcess({ REDIS_URL: url(), COUNTER_URL: url() }, 0, COUNTING_NODE)
     cleanups.push(() => reference.kill())
     const client = await rawClient(reference.url)
     cleanups.push(() => client.close())
-    client.send({ event: 'login', data: { u: 'user:3', token: signToken(SECRET, 'user:3') }, uuid: 'login' })
+    client.send({ event: 'login', data: { u: user, token: signToken(SECRET, user) }, uuid: 'login' })
     await client.waitFor((message) => message.type === 'respon' && message.event === 'login')
 
-    expect(await backend.ask({ user: 'user:3', uuid: 'from-backend', key: 'from-backend' })).toEqual({ error: 0, body: 'from-backend' })
+    expect(await backend.ask({ user, uuid: 'from-backend', key: 'from-backend' })).toEqual({ error: 0, body: 'from-backend' })
     client.send({ event: 'work', data: { key: 'reference-ran' }, uuid: 'from-backend' })
     const stored = await client.waitFor((message) => message.type === 'respon' && message.event === 'from-backend')
     expect(stored.data).toEqual({ error: 0, body: 'from-backend' })
 
     client.send({ event: 'work', data: { key: 'from-reference' }, uuid: 'from-reference' })
     await client.waitFor((message) => message.type === 'respon' && message.event === 'from-reference')
-    expect(await backend.ask({ user: 'user:3', uuid: 'from-reference', key: 'backend-ran' })).toEqual({ error: 0, body: 'from-reference' })
+    expect(await backend.ask({ user, uuid: 'from-reference', key: 'backend-ran' })).toEqual({ error: 0, body: 'from-reference' })
     expect(await count('backend-ran')).toBe(0)
     const runs = await runsOf(url())
     expect([...runs.keys()]).toEqual(['from-reference'])

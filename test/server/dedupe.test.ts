@@ -237,6 +237,28 @@ describe('requests run once per user and id across nodes (Redis)', () => {
     expect(runs).toEqual(['first'])
   })
 
+  it('keeps the claim of a handler slower than the window: a duplicate on another node waits for that run', async () => {
+    // A window of 300 ms, a handler that takes three times as long: the claim must outlive it.
+    const nodeA = await start({ redisUrl: redis.url, dedupe: 300 })
+    const nodeB = await start({ redisUrl: redis.url, dedupe: 300 })
+    const { runs, release, handler } = gated()
+    nodeA.server.handle('order', handler)
+    nodeB.server.handle('order', handler)
+    const onA = await loggedIn(nodeA.url, 'user:1')
+    const onB = await loggedIn(nodeB.url, 'user:1')
+    const first = requestWithId(onA, 'order', 'first', 'id-slow')
+    await eventually(() => expect(runs).toEqual(['first']))
+    await new Promise((resolve) => setTimeout(resolve, 700))
+    const second = requestWithId(onB, 'order', 'second', 'id-slow')
+    await onB.request('ping')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    release('done')
+    const expected = { error: 0, body: { data: 'first', value: 'done' } }
+    expect(await first).toEqual(expected)
+    expect(await second).toEqual(expected)
+    expect(runs).toEqual(['first'])
+  })
+
   it('stores error replies in Redis, and keeps users apart whatever their names hold', async () => {
     const nodeA = await start({ redisUrl: redis.url })
     const nodeB = await start({ redisUrl: redis.url })

@@ -10,7 +10,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,13 +71,23 @@ func RunOnce(r *Redis, user, uuid string, handler func() (any, error)) (string, 
 	return `{"error":500,"body":"request not run: duplicates cannot be checked"}`, nil
 }
 
-// quote spells user as JavaScript's JSON.stringify does (json.Marshal would escape <, > and &).
+// quote spells user as JavaScript's JSON.stringify does: encoding/json would escape <, >, &, U+2028
+// and U+2029, and (before Go 1.22) write \b and \f as \u0008 and \u000c.
 func quote(user string) string {
-	var buffer bytes.Buffer
-	encoder := json.NewEncoder(&buffer)
-	encoder.SetEscapeHTML(false)
-	encoder.Encode(user)
-	return strings.TrimSuffix(buffer.String(), "\n")
+	short := map[rune]string{'"': `\"`, '\\': `\\`, '\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
+	var quoted strings.Builder
+	quoted.WriteByte('"')
+	for _, char := range user {
+		if escape, ok := short[char]; ok {
+			quoted.WriteString(escape)
+		} else if char < 0x20 {
+			fmt.Fprintf(&quoted, `\u%04x`, char)
+		} else {
+			quoted.WriteRune(char)
+		}
+	}
+	quoted.WriteByte('"')
+	return quoted.String()
 }
 
 // exactly-once:end

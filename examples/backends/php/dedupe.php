@@ -22,7 +22,7 @@ class ReplyError extends Exception
 /** The reply data of request $uuid of $user as JSON text; $handler() runs on one node only. */
 function runOnce(Redis $redis, string $user, string $uuid, callable $handler): string
 {
-    $key = 'mp-socket:dedupe:' . json_encode($user, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES) . ':' . $uuid;
+    $key = 'mp-socket:dedupe:' . json_encode($user, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_LINE_TERMINATORS) . ':' . $uuid;
     for ($round = 0; $round < 3; $round++) {
         // Take the request, or read what is there: '?' while a node runs it, then its reply.
         $found = $redis->rawCommand('SET', $key, '?', 'NX', 'PX', WINDOW_MS, 'GET');

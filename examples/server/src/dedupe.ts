@@ -17,6 +17,8 @@ export interface DedupeStore {
    */
   scope(): Promise<string>
   claim(user: string, id: string, window: number): Promise<'claimed' | 'running' | { reply: string }>
+  /** Keeps this node's claim on (user, id) for another `window` ms while its handler still runs. */
+  extend(user: string, id: string, window: number): Promise<void>
   /** The stored reply, `running` while its node still runs it, undefined once the claim is gone. */
   read(user: string, id: string): Promise<'running' | { reply: string } | undefined>
   store(user: string, id: string, reply: string, window: number): Promise<void>
@@ -48,7 +50,8 @@ export function createDedupe(limits: DedupeLimits, options: { store?: () => Dedu
 
   /** The reply, or undefined when no node could answer for the request (its claim could not be made). */
   async function throughStore(store: DedupeStore, user: string, id: string, run: RunRequest): Promise<string | undefined> {
-    // A claim lasts the window: once it is gone without a reply (its node died), the request is taken over.
+    // A claim lasts the window past its node's last sign of life: once it is gone without a reply
+    // (its node died), the request is taken over.
     for (let round = 0; round < 3; round++) {
       let found: Awaited<ReturnType<DedupeStore['claim']>>
       try {
@@ -58,7 +61,7 @@ export function createDedupe(limits: DedupeLimits, options: { store?: () => Dedu
         return run()
       }
       if (found === 'claimed') {
-        const reply = await run()
+        const reply = await holding(store, user, id, run)
         store.store(user, id, reply, limits.window).catch((error) => log('dedupe store failed:', (error as Error).message))
         return reply
       }
@@ -67,6 +70,23 @@ export function createDedupe(limits: DedupeLimits, options: { store?: () => Dedu
       if (reply !== undefined) return reply
     }
     return undefined
+  }
+
+  /**
+   * Runs a request this node claimed, renewing the claim every third of the window while its handler
+   * is at work: a handler slower than the window would otherwise lose it, and a resend reaching
+   * another node would run the request again.
+   */
+  async function holding(store: DedupeStore, user: string, id: string, run: RunRequest): Promise<string> {
+    const reply = run()
+    if (typeof reply === 'string') return reply
+    const renew = () => void store.extend(user, id, limits.window).catch((error) => log('dedupe claim renewal failed:', (error as Error).message))
+    const timer = setInterval(renew, Math.max(1, Math.floor(limits.window / 3))).unref()
+    try {
+      return await reply
+    } finally {
+      clearInterval(timer)
+    }
   }
 
   /** Remembers (user, id) as running until `outcome` tells its reply. */

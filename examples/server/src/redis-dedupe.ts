@@ -8,7 +8,7 @@ const RUNNING = '?'
 
 /**
  * Requests shared by the nodes: `<prefix>:dedupe:<user as JSON>:<id>` holds `?` while a node runs
- * the request, then its reply, each for the window. The user is JSON-quoted so that no (user, id)
+ * the request (renewed for another window every third of one), then its reply, for the window. The user is JSON-quoted so that no (user, id)
  * pair spells another's key (`"a:b"` + `c` is not `"a"` + `b:c`). The claim is one command:
  * SET NX PX with GET (Redis 7) answers what was there when the key was taken already.
  */
@@ -31,6 +31,9 @@ export function redisDedupe(commands: RedisClient, keys: RedisKeys): DedupeStore
     async claim(user, id, window) {
       const before = await commands.sendCommand(['SET', keyOf(user, id), RUNNING, 'NX', 'PX', String(window), 'GET'])
       return read(before) ?? 'claimed'
+    },
+    async extend(user, id, window) {
+      await commands.sendCommand(['PEXPIRE', keyOf(user, id), String(window)])
     },
     async read(user, id) {
       return read(await commands.get(keyOf(user, id)))
