@@ -11,7 +11,8 @@ export class MpSocketError extends Error {
 }
 
 /**
- * A request (or a one-way message still queued) got no reply within its timeout. A connection that
+ * A request got no reply within its timeout, or a one-way message was still queued (or, to a
+ * deduplicating server, not acknowledged) after `requestTimeout`. A connection that
  * does not open within `connectTimeout` is a `ClosedError` 4000 instead, and is retried.
  */
 export class TimeoutError extends MpSocketError {

@@ -95,8 +95,9 @@ export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Un
   /** Starts connecting and stays connected. Called again while offline or stopped, it tries at once. */
   connectionLoop(): void
   /**
-   * Drops the current socket (requests written on it fail with `ClosedError`, queued ones wait) and
-   * connects again at once; also restarts a stopped client.
+   * Drops the current socket (requests written on it fail with `ClosedError`, or against a
+   * deduplicating server are written again on the new connection; queued ones wait) and connects
+   * again at once; also restarts a stopped client.
    */
   reconnect(): void
   /** Sends a request and resolves with the body of its reply. */
@@ -104,8 +105,9 @@ export interface MpSocket<P extends PushMap = Untyped, R extends RequestMap = Un
   /**
    * Sends a one-way message. While offline it waits in the queue like a request. Resolves once it is
    * written to an open socket; rejects when it is dropped (`OfflineError` queue full or closed,
-   * `TimeoutError` still queued after `requestTimeout`, `ClosedError`). Ignoring the promise is safe:
-   * it never becomes an unhandled rejection.
+   * `TimeoutError` still queued after `requestTimeout`, `ClosedError`). Against a deduplicating server
+   * it resolves once acknowledged, and `TimeoutError` also means no acknowledgement in time (it may
+   * have run). Ignoring the promise is safe: it never becomes an unhandled rejection.
    */
   send<E extends keyof R & string>(event: E, ...args: SendArgs<R, E>): Promise<void>
   /** Handles server pushes of `event`; returns the function that removes this handler. */

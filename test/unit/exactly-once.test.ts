@@ -170,6 +170,50 @@ describe('against a deduplicating server', () => {
     expect(await queued).toBeInstanceOf(KickedError)
   })
 
+  it('reconnect(): what the dropped socket carried is written again on the new connection', async () => {
+    const { fake, client } = setup(dedupeOptions)
+    await login(client, fake)
+    const pending = client.request('a')
+    client.reconnect()
+    await flush()
+    fake.last.open()
+    fake.last.reply('login', { epoch: 'E', offset: 0, recovered: true, dedupe: 60_000 })
+    await flush()
+    const frames = framesOf(fake, 'a')
+    expect(frames).toHaveLength(2)
+    expect(frames[1].uuid).toBe(frames[0].uuid)
+    fake.last.reply('a', 'ran once')
+    await expect(pending).resolves.toBe('ran once')
+  })
+
+  it('counts what waits to be written again against queue.max', async () => {
+    const { fake, client } = setup({ ...dedupeOptions, queue: { max: 2 } })
+    await login(client, fake)
+    const kept = [client.request('a'), client.request('b')]
+    fake.last.serverClose(1006)
+    await flush()
+    await expect(client.request('c')).rejects.toThrow('queue full')
+    await vi.advanceTimersByTimeAsync(10)
+    await login(client, fake)
+    fake.last.reply('a', 1)
+    fake.last.reply('b', 2)
+    expect(await Promise.all(kept)).toEqual([1, 2])
+  })
+
+  it('close(): a request waiting to be written again fails with its socket’s ClosedError, a queued one with 1000', async () => {
+    const { fake, client } = setup(dedupeOptions)
+    await login(client, fake)
+    const written = client.request('a').catch((error) => error)
+    fake.last.serverClose(1006)
+    await flush()
+    const queued = client.request('b').catch((error) => error)
+    client.close()
+    expect(await written).toBeInstanceOf(ClosedError)
+    expect(await written).toMatchObject({ code: 1006 })
+    expect(await queued).toBeInstanceOf(ClosedError)
+    expect(await queued).toMatchObject({ code: 1000 })
+  })
+
   it('a server error reply is the run’s answer: never resent', async () => {
     const { fake, client } = setup(dedupeOptions)
     await login(client, fake)
