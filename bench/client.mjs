@@ -1,10 +1,11 @@
 // One throughput/latency measurement in a process of its own:
 //   node bench/client.mjs <mp|socketio|raw|raw-reference> <port> <concurrency> <requests> [server pid]
-// Prints one JSON line: requests/s, latency percentiles in ms, and the CPU time in µs per request of
-// this process and (given its pid) of the server's, over the timed run only.
+// Prints one JSON line: requests/s, latency percentiles in ms, the CPU time in µs per request of
+// this process and (given its pid) of the server's, and the % of the machine's CPU time the
+// hypervisor stole (`steal`, Linux), over the timed run only.
 import { io } from 'socket.io-client'
 import { WebSocket } from 'ws'
-import { cpuMs } from './lib.mjs'
+import { cpuMs, machineTicks, stolenSince } from './lib.mjs'
 import { createSocket, web } from '../dist/index.mjs'
 import { signToken } from '../examples/server/dist/index.mjs'
 
@@ -81,8 +82,10 @@ const client = await connect()
 await run(client, Math.min(20_000, requests)) // warm-up: JIT, buffers
 const serverBefore = serverPid && cpuMs(serverPid)
 const clientBefore = process.cpuUsage()
+const machineBefore = machineTicks()
 const result = await run(client, requests)
 const used = process.cpuUsage(clientBefore)
+result.steal = stolenSince(machineBefore)
 result.clientUs = (used.user + used.system) / requests
 if (serverPid) result.serverUs = ((cpuMs(serverPid) - serverBefore) * 1000) / requests
 client.close()

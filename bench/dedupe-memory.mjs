@@ -1,8 +1,11 @@
 // Memory per request the in-memory dedupe window remembers: the reference server's window
 // (examples/server/src/dedupe-window.ts, bundled here by esbuild) filled in a process of its own
 // under --expose-gc, the JS heap and the arrays' memory (ArrayBuffers) after GC, before and after.
-//   node --expose-gc bench/dedupe-memory.mjs <entries> <per user> [inserts]
-// prints one JSON line; `dedupeMemory` runs it for the section.
+//   node --expose-gc bench/dedupe-memory.mjs <bundle> <entries> <per user> [inserts]
+// prints one JSON line; `dedupeMemory` runs it for the section. With `time` for <entries>, the
+// window's CPU time per request instead: what the server does for each new request in memory
+// (look it up, then keep its reply), for <inserts> fresh ids of one user at its <per user> bound,
+// 5 rounds, the median in ns (`dedupeTime`).
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
@@ -21,7 +24,36 @@ export async function dedupeMemory(cases) {
   )
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** ns of CPU per request the window costs the server (lookup and keep), for one user at `perUser`. */
+export async function dedupeTime({ perUser, calls }) {
+  const dir = mkdtempSync(join(tmpdir(), 'mp-dedupe-'))
+  const bundle = join(dir, 'dedupe-window.mjs')
+  await build({ entryPoints: [join(ROOT, 'examples/server/src/dedupe-window.ts')], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' })
+  return JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), bundle, 'time', perUser, calls], { encoding: 'utf8' }))
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[3] === 'time') {
+  const [bundle, , perUserArg, callsArg] = process.argv.slice(2)
+  const { DedupeWindow } = await import(pathToFileURL(bundle).href)
+  const perUser = Number(perUserArg)
+  const calls = Number(callsArg)
+  const window = new DedupeWindow({ window: 60_000, entries: 100_000, perUser })
+  const reply = '{"error":0,"body":{"text":"hello","n":42}}'
+  let counter = 60466176
+  const rounds = []
+  for (let round = 0; round < 6; round++) {
+    const started = process.cpuUsage()
+    for (let i = 0; i < calls; i++) {
+      const id = `V1StGX${(counter++).toString(36)}`
+      if (!window.get('user:bench', id)) window.keep('user:bench', id, reply)
+    }
+    const used = process.cpuUsage(started)
+    // The first round warms the JIT up and fills the user to its bound.
+    if (round > 0) rounds.push(((used.user + used.system) * 1000) / calls)
+  }
+  rounds.sort((a, b) => a - b)
+  console.log(JSON.stringify({ perUser, calls, nsPerRequest: Math.round(rounds[2]), rounds: rounds.map(Math.round) }))
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [bundle, entriesArg, perUserArg, insertsArg] = process.argv.slice(2)
   const { DedupeWindow } = await import(pathToFileURL(bundle).href)
   const entries = Number(entriesArg)

@@ -41,7 +41,7 @@ export async function dedupeSection({ requests, runs, concurrencies }, redis) {
     }
     const result = (key) => {
       const of = samples.get(key)
-      return { rps: median(of.map((s) => s.rps)), p50: median(of.map((s) => s.p50)), p99: median(of.map((s) => s.p99)), all: of.map((s) => s.rps), serverUs: of.map((s) => s.serverUs) }
+      return { rps: median(of.map((s) => s.rps)), p50: median(of.map((s) => s.p50)), p99: median(of.map((s) => s.p99)), all: of.map((s) => s.rps), serverUs: of.map((s) => s.serverUs), steals: of.map((s) => s.steal) }
     }
     const off = result('off')
     const names = [...new Set(commands.flatMap((c) => Object.keys(c)))]
@@ -58,8 +58,12 @@ export async function dedupeSection({ requests, runs, concurrencies }, redis) {
     const inRedis = result('redis')
     // The server's CPU per request, round by round: the cost that load on the machine moves least.
     const cpuRounds = memory.serverUs.map((cpu, round) => (cpu / off.serverUs[round]).toFixed(2)).join(' / ')
+    // The % of the machine's CPU the host stole during each round's two runs (off, in memory).
+    const stolen = off.steals.every((value) => value !== undefined)
+      ? `; the host stole ${off.steals.map((value, round) => `${value.toFixed(1)}/${memory.steals[round].toFixed(1)}`).join(', ')} % of the CPU during off/in memory, round by round`
+      : ''
     verdicts.push(
-      `${concurrency} in flight: in memory the server spends ${cpuRounds}x the CPU per request of off, round by round (goal: within 10 %, 1.10x), at ${(memory.rps / off.rps).toFixed(2)}x of off in req/s, p99 ${ms(memory.p99)} ms against ${ms(off.p99)} ms; in Redis at ${(inRedis.rps / off.rps).toFixed(2)}x, p99 ${ms(inRedis.p99)} ms, ${perRequest.toFixed(2)} Redis commands per request`,
+      `${concurrency} in flight: in memory the server spends ${cpuRounds}x the CPU per request of off, round by round (goal: within 10 %, 1.10x)${stolen}, at ${(memory.rps / off.rps).toFixed(2)}x of off in req/s, p99 ${ms(memory.p99)} ms against ${ms(off.p99)} ms; in Redis at ${(inRedis.rps / off.rps).toFixed(2)}x, p99 ${ms(inRedis.p99)} ms, ${perRequest.toFixed(2)} Redis commands per request`,
     )
   }
   return {

@@ -68,6 +68,24 @@ export function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+/**
+ * The machine's CPU time so far, and the part of it the hypervisor gave to other guests (steal),
+ * in clock ticks, from /proc/stat; undefined where there is none. On a shared VM a run the host
+ * stole from is slower and has a longer tail whatever library it measures.
+ */
+export function machineTicks() {
+  if (!existsSync('/proc/stat')) return undefined
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number)
+  return { total: fields.reduce((sum, ticks) => sum + ticks, 0), steal: fields[7] }
+}
+
+/** The share of the machine's CPU time stolen since `before` (from `machineTicks`), in %; undefined off Linux. */
+export function stolenSince(before) {
+  const after = machineTicks()
+  if (!before || !after || after.total === before.total) return undefined
+  return (100 * (after.steal - before.steal)) / (after.total - before.total)
+}
+
 /** Runs a client script on CPU 0 and parses the JSON line it prints last. */
 export function runClient(script, args, { timeout = 120_000, nodeArgs = [] } = {}) {
   const [file, fullArgs] = command(0, [...nodeArgs, join(ROOT, script), ...args.map(String)])

@@ -37,6 +37,7 @@ export async function throughput({ requests, runs, concurrencies }) {
         p99: median(runsOf.map((s) => s.p99)),
         p999: median(runsOf.map((s) => s.p999)),
         p99s: runsOf.map((s) => s.p99),
+        steals: runsOf.map((s) => s.steal),
         all: runsOf.map((s) => s.rps),
         clientUs: median(runsOf.map((s) => s.clientUs)),
         serverUs: median(runsOf.map((s) => s.serverUs)),
@@ -63,7 +64,10 @@ export async function throughput({ requests, runs, concurrencies }) {
       const p99 = (key) => ms(results.find((x) => x.concurrency === c && x.library.key === key).p99)
       const rounds = (key) => cpuRounds(c, key).map((x) => x.toFixed(2)).join(' / ')
       const p99Rounds = find(c, 'mp').p99s.map((p, round) => p <= find(c, 'socketio').p99s[round])
-      return `${c} in flight: mp-socket at ${ratio(c, 'mp').toFixed(2)}x raw ws in req/s (goal 0.95x), socket.io at ${ratio(c, 'socketio').toFixed(2)}x; in CPU per request (client + server) mp-socket at ${rounds('mp')}x of raw ws's round by round, socket.io at ${rounds('socketio')}x; p99 ${p99('mp')} ms against socket.io's ${p99('socketio')} ms (goal: at or below in every round: ${p99Rounds.filter(Boolean).length} of ${p99Rounds.length}) and ${p99('raw-reference')} ms for the hand-written client on the same server`
+      // Each round's two p99s, with the % of the machine's CPU the host stole during each run.
+      const stolen = (value) => (value === undefined ? '' : ` (${value.toFixed(1)} % stolen)`)
+      const pairs = find(c, 'mp').p99s.map((p, round) => `${ms(p)}${stolen(find(c, 'mp').steals[round])} vs ${ms(find(c, 'socketio').p99s[round])}${stolen(find(c, 'socketio').steals[round])}`).join(', ')
+      return `${c} in flight: mp-socket at ${ratio(c, 'mp').toFixed(2)}x raw ws in req/s (goal 0.95x), socket.io at ${ratio(c, 'socketio').toFixed(2)}x; in CPU per request (client + server) mp-socket at ${rounds('mp')}x of raw ws's round by round, socket.io at ${rounds('socketio')}x; p99 ${p99('mp')} ms against socket.io's ${p99('socketio')} ms (goal: at or below in every round: ${p99Rounds.filter(Boolean).length} of ${p99Rounds.length}; round by round ${pairs}) and ${p99('raw-reference')} ms for the hand-written client on the same server`
     }),
   }
 }
