@@ -201,6 +201,14 @@ describe('requests run once per user and id across nodes (Redis)', () => {
   })
   afterAll(() => redis.stop())
 
+  /** Two nodes on the Redis, each with the gated handler as `order`, and a socket of user:1 on each. */
+  async function twoNodes(options: { dedupe?: number } = {}) {
+    const nodes = [await start({ redisUrl: redis.url, ...options }), await start({ redisUrl: redis.url, ...options })]
+    const gate = gated()
+    for (const { server } of nodes) server.handle('order', gate.handler)
+    return { ...gate, onA: await loggedIn(nodes[0].url, 'user:1'), onB: await loggedIn(nodes[1].url, 'user:1'), nodeB: nodes[1] }
+  }
+
   it('names one scope for every node on a Redis, and a new one once that Redis lost its data', async () => {
     const nodeA = await start({ redisUrl: redis.url })
     const nodeB = await start({ redisUrl: redis.url })
@@ -216,13 +224,7 @@ describe('requests run once per user and id across nodes (Redis)', () => {
   })
 
   it('runs the same id sent to two nodes at once once; the other node waits for that reply', async () => {
-    const nodeA = await start({ redisUrl: redis.url })
-    const nodeB = await start({ redisUrl: redis.url })
-    const { runs, release, handler } = gated()
-    nodeA.server.handle('order', handler)
-    nodeB.server.handle('order', handler)
-    const onA = await loggedIn(nodeA.url, 'user:1')
-    const onB = await loggedIn(nodeB.url, 'user:1')
+    const { runs, release, onA, onB, nodeB } = await twoNodes()
     const first = requestWithId(onA, 'order', 'first', 'id-x')
     await eventually(() => expect(runs).toEqual(['first']))
     const second = requestWithId(onB, 'order', 'second', 'id-x')
@@ -239,13 +241,7 @@ describe('requests run once per user and id across nodes (Redis)', () => {
 
   it('keeps the claim of a handler slower than the window: a duplicate on another node waits for that run', async () => {
     // A window of 300 ms, a handler that takes three times as long: the claim must outlive it.
-    const nodeA = await start({ redisUrl: redis.url, dedupe: 300 })
-    const nodeB = await start({ redisUrl: redis.url, dedupe: 300 })
-    const { runs, release, handler } = gated()
-    nodeA.server.handle('order', handler)
-    nodeB.server.handle('order', handler)
-    const onA = await loggedIn(nodeA.url, 'user:1')
-    const onB = await loggedIn(nodeB.url, 'user:1')
+    const { runs, release, onA, onB } = await twoNodes({ dedupe: 300 })
     const first = requestWithId(onA, 'order', 'first', 'id-slow')
     await eventually(() => expect(runs).toEqual(['first']))
     await new Promise((resolve) => setTimeout(resolve, 700))

@@ -20,6 +20,15 @@ async function login(client: MpSocket, fake: Fake, body: unknown = { epoch: 'E',
   expect(client.status).toBe('online')
 }
 
+/** A request written on a socket that then died, and one made while the client is offline. */
+async function writtenThenQueued(client: MpSocket, fake: Fake) {
+  const written = client.request('a').catch((error) => error)
+  fake.last.serverClose(1006)
+  await flush()
+  const queued = client.request('b').catch((error) => error)
+  return { written, queued }
+}
+
 const framesOf = (fake: Fake, event: string) => fake.sockets.flatMap((socket) => socket.sent.filter((frame) => frame && frame.event === event))
 const dedupeOptions = { reconnect: { minDelay: 10, jitter: 0 }, heartbeat: false as const }
 
@@ -158,10 +167,7 @@ describe('against a deduplicating server', () => {
   it('on a final stop, a written request fails with its ClosedError (it may have run), a queued one with the stop', async () => {
     const { fake, client } = setup(dedupeOptions)
     await login(client, fake)
-    const written = client.request('a').catch((error) => error)
-    fake.last.serverClose(1006)
-    await flush()
-    const queued = client.request('b').catch((error) => error)
+    const { written, queued } = await writtenThenQueued(client, fake)
     await vi.advanceTimersByTimeAsync(10)
     await flush()
     fake.last.open()
@@ -203,10 +209,7 @@ describe('against a deduplicating server', () => {
   it('close(): a request waiting to be written again fails with its socket’s ClosedError, a queued one with 1000', async () => {
     const { fake, client } = setup(dedupeOptions)
     await login(client, fake)
-    const written = client.request('a').catch((error) => error)
-    fake.last.serverClose(1006)
-    await flush()
-    const queued = client.request('b').catch((error) => error)
+    const { written, queued } = await writtenThenQueued(client, fake)
     client.close()
     expect(await written).toBeInstanceOf(ClosedError)
     expect(await written).toMatchObject({ code: 1006 })
