@@ -8,9 +8,10 @@ const RUNNING = '?'
 
 /**
  * Requests shared by the nodes: `<prefix>:dedupe:<user as JSON>:<id>` holds `?` while a node runs
- * the request (renewed for another window every third of one), then its reply, for the window. The user is JSON-quoted so that no (user, id)
- * pair spells another's key (`"a:b"` + `c` is not `"a"` + `b:c`). The claim is one command:
- * SET NX PX with GET (Redis 7) answers what was there when the key was taken already.
+ * the request (renewed for another window every third of one), then its reply, for the window.
+ * The user is JSON-quoted so that no (user, id) pair spells another's key (`"a:b"` + `c` is not
+ * `"a"` + `b:c`). The claim is one command: SET NX PX with GET (Redis 7) answers what was there
+ * when the key was taken already.
  */
 export function redisDedupe(commands: RedisClient, keys: RedisKeys): DedupeStore {
   const keyOf = keys.dedupe
