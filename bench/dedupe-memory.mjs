@@ -14,11 +14,16 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ROOT } from './lib.mjs'
 
+/** The window's module bundled into a temporary file, for processes of their own to import. */
+async function bundleWindow() {
+  const bundle = join(mkdtempSync(join(tmpdir(), 'mp-dedupe-')), 'dedupe-window.mjs')
+  await build({ entryPoints: [join(ROOT, 'examples/server/src/dedupe-window.ts')], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' })
+  return bundle
+}
+
 /** Bytes per entry at `entries` entries, users of `perUser` each, after `inserts` requests (churn makes holes). */
 export async function dedupeMemory(cases) {
-  const dir = mkdtempSync(join(tmpdir(), 'mp-dedupe-'))
-  const bundle = join(dir, 'dedupe-window.mjs')
-  await build({ entryPoints: [join(ROOT, 'examples/server/src/dedupe-window.ts')], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' })
+  const bundle = await bundleWindow()
   return cases.map(({ entries, perUser, inserts }) =>
     JSON.parse(execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), bundle, entries, perUser, inserts], { encoding: 'utf8' })),
   )
@@ -26,9 +31,7 @@ export async function dedupeMemory(cases) {
 
 /** ns of CPU per request the window costs the server (lookup and keep), for one user at `perUser`. */
 export async function dedupeTime({ perUser, calls }) {
-  const dir = mkdtempSync(join(tmpdir(), 'mp-dedupe-'))
-  const bundle = join(dir, 'dedupe-window.mjs')
-  await build({ entryPoints: [join(ROOT, 'examples/server/src/dedupe-window.ts')], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'silent' })
+  const bundle = await bundleWindow()
   return JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), bundle, 'time', perUser, calls], { encoding: 'utf8' }))
 }
 
